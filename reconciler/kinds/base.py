@@ -1,0 +1,146 @@
+"""The contract between the engine and a resource kind.
+
+The engine owns every decision (ownership, modes, guards, ordering, what to
+apply); a kind only answers questions about AWS and carries out one call
+sequence at a time. ``observe`` never writes.
+
+Properties handed to a kind are fully resolved CloudFormation properties
+(no intrinsics, no Unknowns) with the ``Tags`` property removed: tags are
+the engine's business and go through ``set_tags``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any, ClassVar, Protocol
+
+Props = dict[str, Any]
+
+
+class AwsClients(Protocol):
+    """Hands out shared, thread-safe boto3 clients (see reconciler.aws.clients)."""
+
+    region: str
+
+    def client(self, service: str) -> Any: ...
+
+
+@dataclass
+class Observation:
+    """What exists in AWS, in CloudFormation's shape.
+
+    ``properties`` holds at least every property the desired state declares
+    (a property AWS has no value for is ``None``); values are normalized to
+    how a user would write them (e.g. policy documents as dicts).
+    ``tags`` is None for kinds that cannot be tagged.
+    ``attributes`` holds ``Fn::GetAtt`` attributes plus ``Ref`` under the key "Ref".
+    """
+
+    physical_id: str
+    properties: Props
+    tags: dict[str, str] | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+class TransientError(Exception):
+    """AWS has not caught up yet (eventual consistency): the same call may succeed later."""
+
+
+class Kind:
+    """Base class for one CloudFormation resource type."""
+
+    type_name: ClassVar[str]
+    schema_file: ClassVar[str]
+    # Top-level properties this kind manages; any other schema property is a validation error.
+    managed_properties: ClassVar[frozenset[str]]
+    # Fn::GetAtt attribute names (CloudFormation's documented return values).
+    attributes: ClassVar[frozenset[str]] = frozenset()
+    # Top-level properties whose change forces replacement, on top of the schema's createOnlyProperties.
+    replace_on: ClassVar[frozenset[str]] = frozenset()
+    # JSON pointers (``*`` matches any list index) that AWS cannot read back: never diffed.
+    unobservable: ClassVar[frozenset[str]] = frozenset()
+    # JSON pointers of values masked in plans, logs and state.
+    secret_paths: ClassVar[frozenset[str]] = frozenset()
+    # JSON pointers compared as a whole (extra keys on the AWS side are drift), e.g. rule lists.
+    exact_paths: ClassVar[frozenset[str]] = frozenset()
+    # JSON pointers holding IAM-style policy documents (canonicalized before comparing).
+    policy_paths: ClassVar[frozenset[str]] = frozenset()
+    # JSON pointers holding a resource reference that may be written as ARN or ID.
+    identifier_paths: ClassVar[frozenset[str]] = frozenset()
+    # Data-bearing kinds default to DeletionPolicy Retain (orphan instead of delete).
+    data_bearing: ClassVar[bool] = False
+    taggable: ClassVar[bool] = True
+
+    def __init__(self, aws: AwsClients):
+        self.aws = aws
+
+    # --- schema -----------------------------------------------------------------------------
+
+    @classmethod
+    def schema(cls) -> dict[str, Any]:
+        return _load_schema(cls.schema_file)
+
+    @classmethod
+    def create_only(cls) -> frozenset[str]:
+        names = {
+            p.removeprefix("/properties/").split("/")[0]
+            for p in cls.schema().get("createOnlyProperties", [])
+        }
+        return frozenset(names | set(cls.replace_on)) & cls.managed_properties
+
+    @classmethod
+    def validate(cls, props: Props) -> list[tuple[str, str]]:
+        """Checks beyond the schema, as (JSON pointer, message). Values may still hold intrinsics
+        (dicts with a single ``Ref``/``Fn::*`` key): skip those."""
+        return []
+
+    # --- identity ---------------------------------------------------------------------------
+
+    def physical_id(self, props: Props) -> str | None:
+        """The physical ID derivable from declared properties (a name), else None."""
+        return None
+
+    def generated_name(self, logical_id: str, owner: str) -> Props:
+        """Properties to add when a named kind is declared without its name (CloudFormation
+        generates one); recorded before the create so a crash cannot leak it."""
+        return {}
+
+    def find(self, owner: str, logical_id: str) -> str | None:
+        """Find a resource this owner created for logical_id by its ownership tags (crash
+        recovery for kinds whose physical ID is only known after create)."""
+        return None
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def observe(self, physical_id: str, desired: Props) -> Observation | None:
+        """Read the resource; None when it does not exist. Read only what ``desired`` declares
+        (plus tags and attributes) to keep calls per resource low. Never writes."""
+        raise NotImplementedError
+
+    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
+        """Create the resource with its tags; return at least physical_id and attributes."""
+        raise NotImplementedError
+
+    def update(self, physical_id: str, desired: Props, observed: Observation,
+               changed: frozenset[str]) -> None:
+        """Bring the named top-level properties (``changed``) to ``desired`` in place."""
+        raise NotImplementedError
+
+    def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
+        raise NotImplementedError
+
+    def delete(self, physical_id: str, desired: Props) -> None:
+        """Delete the resource. ``desired`` holds the last applied properties (may be empty)."""
+        raise NotImplementedError
+
+
+_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
+def _load_schema(name: str) -> dict[str, Any]:
+    if name not in _SCHEMAS:
+        text = resources.files("reconciler.schemas").joinpath(name).read_text()
+        _SCHEMAS[name] = json.loads(text)
+    return _SCHEMAS[name]

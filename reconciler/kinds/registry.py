@@ -1,0 +1,52 @@
+"""Every resource kind the reconciler manages, by CloudFormation type.
+
+Modules load lazily so that a command touching three kinds does not import
+(and build clients for) every kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from importlib import import_module
+
+from reconciler.kinds.base import Kind
+
+_KINDS: dict[str, str] = {
+    "AWS::KMS::Key": "reconciler.kinds.kms_key:KmsKey",
+    "AWS::KMS::Alias": "reconciler.kinds.kms_alias:KmsAlias",
+    "AWS::S3::Bucket": "reconciler.kinds.s3_bucket:S3Bucket",
+    "AWS::S3::BucketPolicy": "reconciler.kinds.s3_bucket_policy:S3BucketPolicy",
+    "AWS::DynamoDB::Table": "reconciler.kinds.dynamodb_table:DynamoDBTable",
+    "AWS::IAM::Role": "reconciler.kinds.iam_role:IamRole",
+    "AWS::SecretsManager::Secret": "reconciler.kinds.secretsmanager_secret:Secret",
+    "AWS::SecretsManager::RotationSchedule":
+        "reconciler.kinds.secretsmanager_rotation_schedule:RotationSchedule",
+}
+
+
+def kind_class(type_name: str) -> type[Kind] | None:
+    target = _KINDS.get(type_name)
+    if target is None:
+        return None
+    module, _, name = target.partition(":")
+    return getattr(import_module(module), name)
+
+
+class Catalog(Mapping[str, type[Kind]]):
+    """Read-only mapping of CloudFormation type to kind class."""
+
+    def __getitem__(self, type_name: str) -> type[Kind]:
+        cls = kind_class(type_name)
+        if cls is None:
+            raise KeyError(type_name)
+        return cls
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_KINDS)
+
+    def __len__(self) -> int:
+        return len(_KINDS)
+
+
+def catalog() -> Catalog:
+    return Catalog()
