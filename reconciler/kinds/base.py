@@ -57,7 +57,7 @@ class Kind:
     managed_properties: ClassVar[frozenset[str]]
     # Fn::GetAtt attribute names (CloudFormation's documented return values).
     attributes: ClassVar[frozenset[str]] = frozenset()
-    # Top-level properties whose change forces replacement, on top of the schema's createOnlyProperties.
+    # Top-level properties forcing replacement, beyond the schema's createOnlyProperties.
     replace_on: ClassVar[frozenset[str]] = frozenset()
     # JSON pointers (``*`` matches any list index) that AWS cannot read back: never diffed.
     unobservable: ClassVar[frozenset[str]] = frozenset()

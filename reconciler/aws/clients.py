@@ -1,0 +1,115 @@
+"""boto3 clients shared by every kind: one per service, adaptive retries, call accounting.
+
+boto3 clients are thread-safe (sessions are not), so one client per service
+serves every concurrent read.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+THROTTLE_CODES = frozenset({
+    "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "SlowDown", "RequestThrottled", "LimitExceededException", "PriorRequestNotComplete",
+})
+
+CallListener = Callable[[str, str, str], None]  # service, operation, result ("success"/"error")
+ThrottleListener = Callable[[str], None]  # service
+
+
+class AwsClients:
+    """Hands out shared boto3 clients configured from boto3's standard chain.
+
+    ``AWS_ENDPOINT_URL`` (set by ``--local``) and the usual credentials, region
+    and profile variables apply without any plumbing of ours.
+    """
+
+    def __init__(self, region: str | None = None, max_attempts: int = 10,
+                 max_pool_connections: int = 16) -> None:
+        self._session = boto3.session.Session(region_name=region)
+        self.region: str = self._session.region_name or "us-east-1"
+        self._config = Config(
+            region_name=self.region,
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            max_pool_connections=max_pool_connections,
+            connect_timeout=10,
+            read_timeout=60,
+        )
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+        self._call_listeners: list[CallListener] = []
+        self._throttle_listeners: list[ThrottleListener] = []
+        self.calls = 0  # total API calls made, for benchmarks and logs
+        self._account_id: str | None = None
+
+    def on_call(self, listener: CallListener) -> None:
+        self._call_listeners.append(listener)
+
+    def on_throttle(self, listener: ThrottleListener) -> None:
+        self._throttle_listeners.append(listener)
+
+    def client(self, service: str) -> Any:
+        with self._lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = self._session.client(service, config=self._config)
+                events = client.meta.events
+                events.register("after-call", self._after_call)
+                events.register("after-call-error", self._after_call_error)
+                events.register("needs-retry", self._needs_retry)
+                self._clients[service] = client
+            return client
+
+    def account_id(self) -> str:
+        if self._account_id is None:
+            self._account_id = self.client("sts").get_caller_identity()["Account"]
+        return self._account_id
+
+    @property
+    def partition(self) -> str:
+        if self.region.startswith("cn-"):
+            return "aws-cn"
+        if self.region.startswith("us-gov-"):
+            return "aws-us-gov"
+        return "aws"
+
+    @property
+    def url_suffix(self) -> str:
+        return "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com"
+
+    # --- botocore event handlers --------------------------------------------------------------
+
+    def _after_call(self, http_response: Any = None, parsed: Any = None, model: Any = None,
+                    **_: Any) -> None:
+        failed = bool(parsed and isinstance(parsed, dict) and parsed.get("Error"))
+        if http_response is not None and getattr(http_response, "status_code", 200) >= 400:
+            failed = True
+        self._record(model, "error" if failed else "success")
+
+    def _after_call_error(self, model: Any = None, **_: Any) -> None:
+        self._record(model, "error")
+
+    def _record(self, model: Any, result: str) -> None:
+        self.calls += 1
+        if model is None:
+            return
+        service = model.service_model.service_name
+        for listener in self._call_listeners:
+            listener(service, model.name, result)
+
+    def _needs_retry(self, response: Any = None, operation: Any = None, **_: Any) -> None:
+        if not response or operation is None:
+            return None
+        parsed = response[1] if isinstance(response, tuple) and len(response) > 1 else None
+        code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, dict) else None
+        if code in THROTTLE_CODES:
+            service = operation.service_model.service_name
+            for listener in self._throttle_listeners:
+                listener(service)
+        return None
