@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.aws.clients import AwsClients
 from reconciler.aws.local import LocalAws
+from tests.harness import stack  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +31,3 @@ def aws(local_aws: LocalAws) -> Iterator[LocalAws]:
 def clients(aws: LocalAws) -> AwsClients:
     """Fresh reconciler clients pointed at the emulator."""
     return AwsClients(region=os.environ.get("AWS_REGION", "us-east-1"))
-
-
-pytest_plugins = ["tests.harness"]

@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 
-from reconciler.cli import main
-
 
 @dataclass
 class CliResult:
@@ -51,6 +49,8 @@ class Stack:
         (self.desired / name).unlink()
 
     def cli(self, *args: str) -> CliResult:
+        from reconciler.cli import main
+
         self.capsys.readouterr()
         code = main([*args])
         captured = self.capsys.readouterr()
