@@ -80,7 +80,7 @@ class Kind:
 
     @classmethod
     def schema(cls) -> dict[str, Any]:
-        return _load_schema(cls.schema_file)
+        return load_schema(cls.schema_file)
 
     @classmethod
     def create_only(cls) -> frozenset[str]:
@@ -139,7 +139,7 @@ class Kind:
 _SCHEMAS: dict[str, dict[str, Any]] = {}
 
 
-def _load_schema(name: str) -> dict[str, Any]:
+def load_schema(name: str) -> dict[str, Any]:
     if name not in _SCHEMAS:
         text = resources.files("reconciler.schemas").joinpath(name).read_text()
         _SCHEMAS[name] = json.loads(text)

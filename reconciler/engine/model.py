@@ -1,0 +1,148 @@
+"""The change-set vocabulary shared by plan output, logs, metrics, history and status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from reconciler.template.model import Unknown
+
+
+class Status(StrEnum):
+    IN_SYNC = "InSync"
+    DRIFTED = "Drifted"
+    MISSING = "Missing"
+    CONFLICT = "Conflict"
+    BLOCKED = "Blocked"
+    ERROR = "Error"
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    ORPHAN = "orphan"
+    NONE = "none"
+
+
+class Result(StrEnum):
+    """What happened to a change when apply reached it."""
+
+    PENDING = "pending"
+    SUCCESS = "success"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+MASK = "(sensitive value)"
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One drifted field: a JSON pointer into Properties, AWS's value and the desired one."""
+
+    path: str
+    old: Any
+    new: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "old": _jsonable(self.old), "new": _jsonable(self.new)}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Unknown):
+        return "(known after apply)"
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass
+class Change:
+    """The plan's verdict for one resource, and later what apply made of it."""
+
+    resource: str
+    type: str
+    status: Status
+    action: Action = Action.NONE
+    blocked: bool = False
+    reason: str | None = None
+    diff: list[DiffEntry] = field(default_factory=list)
+    # Engine bookkeeping, not part of the JSON contract.
+    physical_id: str | None = None
+    mode: str = "enforce"
+    adopt: bool = False  # apply takes ownership (writes tags, records inventory)
+    changed: frozenset[str] = frozenset()  # top-level properties that drift
+    result: Result = Result.PENDING
+    error: str | None = None
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.diff) and self.status != Status.MISSING
+
+    @property
+    def actionable(self) -> bool:
+        return self.action != Action.NONE and not self.blocked
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "resource": self.resource,
+            "type": self.type,
+            "status": str(self.status),
+            "action": str(self.action),
+            "blocked": self.blocked,
+            "reason": self.reason,
+            "diff": [d.to_json() for d in self.diff],
+        }
+        if self.physical_id:
+            out["physical_id"] = self.physical_id
+        if self.result != Result.PENDING:
+            out["result"] = str(self.result)
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class Plan:
+    changes: list[Change]
+    revision: str | None = None
+    errors: list[str] = field(default_factory=list)  # whole-run problems (not per resource)
+
+    def by_id(self) -> dict[str, Change]:
+        return {c.resource: c for c in self.changes}
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or any(c.status == Status.ERROR for c in self.changes)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(c.action != Action.NONE for c in self.changes)
+
+    @property
+    def converged(self) -> bool:
+        """After apply: nothing failed, nothing blocked, nothing left to do."""
+        return not self.has_errors and all(
+            c.action == Action.NONE or c.result == Result.SUCCESS for c in self.changes)
+
+    def summary(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for c in self.changes:
+            if c.action != Action.NONE:
+                counts[str(c.action)] = counts.get(str(c.action), 0) + 1
+        counts["blocked"] = sum(1 for c in self.changes if c.blocked)
+        counts["errors"] = sum(1 for c in self.changes if c.status == Status.ERROR)
+        return counts
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "revision": self.revision,
+            "summary": self.summary(),
+            "errors": list(self.errors),
+            "changes": [c.to_json() for c in self.changes],
+        }
