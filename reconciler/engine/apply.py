@@ -1,0 +1,208 @@
+"""Apply a plan: creates, updates and replaces in dependency order, then removals in reverse.
+
+Every AWS change is followed by a state write; a create intent is written before
+the create call. A failed resource fails alone: its dependents are skipped with
+the reason, everything else goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
+from reconciler.engine.context import contains_unknown
+from reconciler.engine.model import Action, Change, Result, Status
+from reconciler.engine.plan import Planned, Planner, deletion_policy, describe_error
+from reconciler.failpoints import failpoint
+from reconciler.kinds.base import Kind, Observation
+from reconciler.state.store import InventoryRow, StateStore
+
+ChangeListener = Callable[[Change, str], None]  # change, phase ("start" or "done")
+
+
+class Skip(Exception):
+    """The change cannot be attempted (a dependency failed or is still unknown)."""
+
+
+class Applier:
+    def __init__(self, planner: Planner, store: StateStore, run_id: int,
+                 listener: ChangeListener | None = None,
+                 should_stop: Callable[[], bool] = lambda: False):
+        self.p = planner
+        self.store = store
+        self.run_id = run_id
+        self.listener = listener or (lambda change, phase: None)
+        self.should_stop = should_stop
+        self.failed: set[str] = set()
+
+    def apply(self) -> None:
+        planned = self.p.planned
+        for lid in self.p.template.order:
+            self._run(planned[lid], self._apply_declared)
+        removed = [c.resource for c in self._plan_order() if c.resource not in
+                   self.p.template.resources]
+        for lid in removed:
+            self._run(planned[lid], self._apply_removal)
+
+    def _plan_order(self) -> list[Change]:
+        return [p.change for p in self.p.planned.values()]
+
+    def _run(self, item: Planned, step: Callable[[Planned], None]) -> None:
+        change = item.change
+        if change.status == Status.ERROR:
+            self.failed.add(change.resource)
+            return
+        if not change.actionable:
+            if change.action == Action.NONE:
+                self._settle(item)
+            return
+        if self.should_stop():
+            change.result, change.reason = Result.SKIPPED, "not started: shutdown requested"
+            return
+        self.listener(change, "start")
+        try:
+            step(item)
+            change.result = Result.SUCCESS
+        except Skip as skip:
+            change.result, change.reason = Result.SKIPPED, str(skip)
+            self.failed.add(change.resource)
+        except Exception as exc:  # the resource fails alone; the run goes on
+            change.result, change.status = Result.ERROR, Status.ERROR
+            change.error = describe_error(exc)
+            self.failed.add(change.resource)
+        self.store.record_change(self.run_id, change.resource, change.type, str(change.action),
+                                 str(change.result), change.error or change.reason,
+                                 [d.to_json() for d in change.diff])
+        self.listener(change, "done")
+
+    # --- declared resources ---------------------------------------------------------------
+
+    def _apply_declared(self, item: Planned) -> None:
+        assert item.decl is not None
+        change, decl = item.change, item.decl
+        blocked_by = [d for d in decl.depends_on if d in self.failed]
+        if blocked_by:
+            raise Skip(f"skipped: dependency {', '.join(blocked_by)} failed or was skipped")
+        kind = self.p.kinds.get(decl.type)
+        props = dict(self.p.resolve(decl.properties, self.p.template, self.p.lookup,
+                                    self.p.pseudo))
+        declared_tags = _tags(props.pop("Tags")) if "Tags" in props else None
+        if contains_unknown(props) or contains_unknown(declared_tags):
+            raise Skip("skipped: a referenced value is still unknown (its resource was not "
+                       "created)")
+        if change.action == Action.CREATE:
+            self._create(item, kind, props, declared_tags)
+        elif change.action == Action.REPLACE:
+            self._replace(item, kind, props, declared_tags)
+        else:
+            self._update(item, kind, props, declared_tags)
+
+    def _create(self, item: Planned, kind: Kind, props: dict[str, Any],
+                declared_tags: dict[str, str] | None) -> None:
+        assert item.decl is not None
+        lid = item.decl.logical_id
+        generated = kind.generated_name(lid, self.p.settings.owner)
+        if item.row is not None and item.row.pending:
+            # Reuse the name chosen before a crash, so a retry cannot leak a second resource.
+            generated = {k: item.row.properties.get(k, v) for k, v in generated.items()}
+        for key, value in generated.items():
+            props.setdefault(key, value)
+        tags = {**(declared_tags or {}), OWNER_TAG: self.p.settings.owner, LOGICAL_ID_TAG: lid}
+        self._record(item, kind, props, kind.physical_id(props), "pending-create")
+        obs = kind.create(props, tags if kind.taggable else {})
+        failpoint("after-create", lid)
+        item.observation = obs
+        item.change.physical_id = obs.physical_id
+        self.p.lookup.observations[lid] = obs
+        self._record(item, kind, props, obs.physical_id, "present")
+
+    def _update(self, item: Planned, kind: Kind, props: dict[str, Any],
+                declared_tags: dict[str, str] | None) -> None:
+        assert item.decl is not None and item.observation is not None
+        obs, decl = item.observation, item.decl
+        differ = self.p.kinds.differ(decl.type)
+        entries = differ.diff(props, obs.properties, decl.settings.ignore_drift)
+        changed = frozenset(e.path.split("/")[1] for e in entries) - {"Tags"}
+        if changed:
+            kind.update(obs.physical_id, props, obs, changed)
+        if obs.tags is not None:
+            want = dict(declared_tags or {})
+            want[OWNER_TAG], want[LOGICAL_ID_TAG] = self.p.settings.owner, decl.logical_id
+            add = {k: v for k, v in want.items() if obs.tags.get(k) != v}
+            remove = []
+            if declared_tags is not None:
+                remove = [k for k in obs.tags
+                          if k not in want and not k.startswith(("aws:", "reconciler:"))]
+            if add or remove:
+                kind.set_tags(obs.physical_id, add, remove)
+        self._record(item, kind, props, obs.physical_id, "present")
+
+    def _replace(self, item: Planned, kind: Kind, props: dict[str, Any],
+                 declared_tags: dict[str, str] | None) -> None:
+        assert item.decl is not None and item.observation is not None
+        old = item.observation
+        if item.decl.update_replace_policy == "Retain":
+            self._release(kind, old)
+        else:
+            kind.delete(old.physical_id, item.row.properties if item.row else props)
+        self.store.drop_inventory(item.decl.logical_id)
+        item.row = None
+        self._create(item, kind, props, declared_tags)
+
+    def _settle(self, item: Planned) -> None:
+        """Keep the inventory true for an in-sync owned resource (revision, adoption, recovery)."""
+        if item.forget and item.row is not None:
+            self.store.drop_inventory(item.row.logical_id)
+            return
+        change, decl, obs = item.change, item.decl, item.observation
+        if decl is None or obs is None or change.status != Status.IN_SYNC:
+            return
+        if change.mode == "observe" or change.blocked:
+            return
+        row = item.row
+        stale = (row is None or row.pending or row.physical_id != obs.physical_id
+                 or row.revision != self.p.settings.revision)
+        if stale:
+            kind = self.p.kinds.get(decl.type)
+            self._record(item, kind, dict(item.desired or {}), obs.physical_id, "present")
+
+    # --- removals ---------------------------------------------------------------------------
+
+    def _apply_removal(self, item: Planned) -> None:
+        assert item.row is not None and item.observation is not None
+        kind = self.p.kinds.get(item.row.type)
+        if item.change.action == Action.DELETE:
+            kind.delete(item.observation.physical_id, dict(item.row.properties))
+        else:
+            self._release(kind, item.observation)
+        self.store.drop_inventory(item.row.logical_id)
+
+    @staticmethod
+    def _release(kind: Kind, obs: Observation) -> None:
+        """Orphan: keep the resource and its data, drop our ownership tags."""
+        if kind.taggable and obs.tags is not None:
+            present = [t for t in (OWNER_TAG, LOGICAL_ID_TAG) if t in obs.tags]
+            if present:
+                kind.set_tags(obs.physical_id, {}, present)
+
+    # --- bookkeeping ------------------------------------------------------------------------
+
+    def _record(self, item: Planned, kind: Kind, props: dict[str, Any], physical_id: str | None,
+                state: str) -> None:
+        assert item.decl is not None
+        decl = item.decl
+        differ = self.p.kinds.differ(decl.type)
+        row = InventoryRow(
+            logical_id=decl.logical_id, type=decl.type, physical_id=physical_id,
+            owner=self.p.settings.owner, revision=self.p.settings.revision, state=state,
+            deletion_policy=deletion_policy(decl, type(kind)), mode=item.change.mode,
+            properties=differ.mask_properties(props), depends_on=list(decl.depends_on))
+        self.store.put_inventory(row)
+        item.row = row
+
+
+def _tags(value: Any) -> dict[str, str] | None:
+    if isinstance(value, list):
+        return {str(t.get("Key")): t.get("Value", "") for t in value if isinstance(t, dict)}
+    return None

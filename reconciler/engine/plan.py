@@ -1,0 +1,293 @@
+"""Plan: observe every declared and inventoried resource, diff, and decide what to do.
+
+Reads AWS, writes nothing. The decisions (ownership, modes, replacement,
+deletion guards) live here; kinds only observe.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, user_tags
+from reconciler.engine.context import EngineSettings, Kinds, RunLookup, contains_unknown
+from reconciler.engine.diff import pointer
+from reconciler.engine.model import Action, Change, DiffEntry, Plan, Status
+from reconciler.engine.ordering import run_in_dependency_order
+from reconciler.kinds.base import Kind, Observation
+from reconciler.state.store import InventoryRow
+from reconciler.template.model import ResourceDecl, Template, Unknown
+
+Resolver = Callable[[Any, Template, RunLookup, Mapping[str, str]], Any]
+
+
+@dataclass
+class Planned:
+    """Everything apply needs about one resource, beside its Change."""
+
+    change: Change
+    decl: ResourceDecl | None  # None: only in the inventory (removed from git)
+    row: InventoryRow | None
+    desired: dict[str, Any] | None = None
+    tags: dict[str, Any] | None = None  # declared Tags (None: not declared)
+    observation: Observation | None = None
+    forget: bool = False  # inventory row of a resource already gone
+
+
+def describe_error(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= 400 else text[:400] + "..."
+
+
+def deletion_policy(decl: ResourceDecl, kind_cls: type[Kind]) -> str:
+    return decl.deletion_policy or ("Retain" if kind_cls.data_bearing else "Delete")
+
+
+class Planner:
+    def __init__(self, template: Template, inventory: Mapping[str, InventoryRow], kinds: Kinds,
+                 resolve: Resolver, pseudo: Mapping[str, str], settings: EngineSettings):
+        self.template = template
+        self.inventory = dict(inventory)
+        self.kinds = kinds
+        self.resolve = resolve
+        self.pseudo = pseudo
+        self.settings = settings
+        self.lookup = RunLookup()
+        self.planned: dict[str, Planned] = {}
+        self._lock = threading.Lock()
+
+    def plan(self) -> Plan:
+        declared = self.template.order
+        removed = [lid for lid in self.inventory if lid not in self.template.resources]
+        deps = {lid: self.template.resources[lid].depends_on for lid in declared}
+        run_in_dependency_order([*declared, *removed], deps, self._plan_one,
+                                self.settings.concurrency)
+        self._guard_deletions(removed)
+        order = [*declared, *self._deletion_order(removed)]
+        return Plan([self.planned[lid].change for lid in order], self.settings.revision)
+
+    def _plan_one(self, lid: str) -> None:
+        try:
+            if lid in self.template.resources:
+                planned = self._plan_declared(self.template.resources[lid])
+            else:
+                planned = self._plan_removed(self.inventory[lid])
+        except Exception as exc:  # one resource fails alone
+            type_name = (self.template.resources[lid].type if lid in self.template.resources
+                         else self.inventory[lid].type)
+            change = Change(lid, type_name, Status.ERROR, reason=describe_error(exc))
+            planned = Planned(change, self.template.resources.get(lid), self.inventory.get(lid))
+            self.lookup.observations[lid] = None
+        with self._lock:
+            self.planned[lid] = planned
+
+    # --- declared resources -------------------------------------------------------------------
+
+    def _plan_declared(self, decl: ResourceDecl) -> Planned:
+        lid, owner = decl.logical_id, self.settings.owner
+        mode = decl.settings.mode or self.settings.default_mode
+        row = self.inventory.get(lid)
+        change = Change(lid, decl.type, Status.IN_SYNC, mode=mode)
+        planned = Planned(change, decl, row)
+        if row is not None and row.type != decl.type:
+            change.status, change.reason = Status.ERROR, (
+                f"{lid} changed type from {row.type} to {decl.type}: remove it from the tree "
+                "first (or give the new resource another logical ID)")
+            self.lookup.observations[lid] = None
+            return planned
+        kind = self.kinds.get(decl.type)
+        props = dict(self.resolve(decl.properties, self.template, self.lookup, self.pseudo))
+        if "Tags" in props:
+            planned.tags = _declared_tags(props.pop("Tags"))
+        planned.desired = props
+        obs = self._observe(kind, props, row, lid, owner)
+        planned.observation = obs
+        self.lookup.observations[lid] = obs
+        if obs is None:
+            return self._plan_missing(planned, kind, mode)
+        change.physical_id = obs.physical_id
+        owned, conflict = self._ownership(kind, obs, row, decl, mode)
+        differ = self.kinds.differ(decl.type)
+        entries = differ.diff(props, obs.properties, decl.settings.ignore_drift)
+        entries += self._tag_diff(obs.tags, planned.tags, lid, owned and mode != "observe")
+        entries = [e for e in entries if not _ignored(e.path, decl.settings.ignore_drift)]
+        change.diff = entries
+        change.changed = frozenset(e.path.split("/")[1] for e in entries)
+        if conflict:
+            change.status, change.blocked, change.reason = Status.CONFLICT, True, conflict
+            change.action = Action.UPDATE if entries else Action.NONE
+            return planned
+        change.adopt = owned and row is None and not _tagged_by(obs, owner, lid)
+        if not entries:
+            return planned
+        change.status = Status.DRIFTED
+        replace = change.changed & kind.create_only()
+        change.action = Action.REPLACE if replace else Action.UPDATE
+        if change.adopt:
+            change.reason = "adopting an existing resource (Adopt: true)"
+        if mode in ("detect", "observe"):
+            change.blocked = True
+            change.reason = f"mode {mode}: drift is reported, not corrected"
+        elif replace and not decl.settings.allow_replace:
+            change.status, change.blocked = Status.BLOCKED, True
+            change.reason = (f"changing {', '.join(sorted(replace))} requires replacement; "
+                             "set Metadata.Reconciler.AllowReplace: true to allow it")
+        return planned
+
+    def _observe(self, kind: Kind, props: dict[str, Any], row: InventoryRow | None, lid: str,
+                 owner: str) -> Observation | None:
+        derived = kind.physical_id(props)
+        if isinstance(derived, Unknown) or contains_unknown(derived):
+            derived = None
+        candidates = [p for p in (row.physical_id if row else None, derived) if p]
+        for physical_id in dict.fromkeys(candidates):
+            obs = kind.observe(physical_id, props)
+            if obs is not None:
+                return obs
+        if row is not None and row.pending:
+            # A crash after the create call: find what we made by its ownership tags.
+            found = kind.find(owner, lid)
+            if found:
+                return kind.observe(found, props)
+        return None
+
+    def _plan_missing(self, planned: Planned, kind: Kind, mode: str) -> Planned:
+        change = planned.change
+        change.status, change.action = Status.MISSING, Action.CREATE
+        differ = self.kinds.differ(change.type)
+        change.diff = [differ.mask(DiffEntry(pointer((k,)), None, v))
+                       for k, v in sorted((planned.desired or {}).items())]
+        if planned.tags:
+            change.diff.append(DiffEntry("/Tags", None, [
+                {"Key": k, "Value": v} for k, v in sorted(planned.tags.items())]))
+        if mode == "observe":
+            change.blocked, change.reason = True, "mode observe: the resource does not exist"
+        elif mode == "detect":
+            change.blocked, change.reason = True, "mode detect: missing, not created"
+        return planned
+
+    def _ownership(self, kind: Kind, obs: Observation, row: InventoryRow | None,
+                   decl: ResourceDecl, mode: str) -> tuple[bool, str | None]:
+        """(owned, conflict reason). The inventory or both ownership tags prove ownership."""
+        if mode == "observe":
+            return False, None
+        owner, lid = self.settings.owner, decl.logical_id
+        if row is not None:
+            return True, None
+        tags = obs.tags or {}
+        if _tagged_by(obs, owner, lid):
+            return True, None
+        tag_owner = tags.get(OWNER_TAG)
+        if tag_owner is not None and tag_owner != owner:
+            return False, f"exists and is owned by reconciler instance '{tag_owner}'"
+        if tag_owner == owner:
+            return False, (f"exists and is owned by this instance as "
+                           f"{tags.get(LOGICAL_ID_TAG, 'another resource')}")
+        if decl.settings.adopt:
+            return True, None
+        return False, ("exists but is not owned by this reconciler (no ownership tag, not in "
+                       "the inventory); set Metadata.Reconciler.Adopt: true to take it over")
+
+    def _tag_diff(self, actual: dict[str, str] | None, declared: dict[str, Any] | None,
+                  lid: str, ownership: bool) -> list[DiffEntry]:
+        if actual is None:
+            return []  # the kind cannot be tagged
+        want: dict[str, Any] = dict(declared or {})
+        if ownership:
+            want[OWNER_TAG] = self.settings.owner
+            want[LOGICAL_ID_TAG] = lid
+        entries = [DiffEntry(pointer(("Tags", k)), actual.get(k), v)
+                   for k, v in sorted(want.items()) if actual.get(k) != v]
+        if declared is not None:  # a declared tag list is exact, apart from reserved tags
+            entries += [DiffEntry(pointer(("Tags", k)), v, None)
+                        for k, v in sorted(user_tags(actual).items()) if k not in want]
+        return entries
+
+    # --- removed resources --------------------------------------------------------------------
+
+    def _plan_removed(self, row: InventoryRow) -> Planned:
+        change = Change(row.logical_id, row.type, Status.DRIFTED, physical_id=row.physical_id,
+                        mode=row.mode)
+        planned = Planned(change, None, row)
+        if not self.kinds.known(row.type):
+            change.status, change.reason = Status.ERROR, f"unknown type {row.type} in inventory"
+            return planned
+        kind = self.kinds.get(row.type)
+        obs = self._observe(kind, dict(row.properties), row, row.logical_id, self.settings.owner)
+        planned.observation = obs
+        if obs is None:
+            change.status, planned.forget = Status.IN_SYNC, True
+            change.reason = "removed from the desired state and already gone"
+            return planned
+        change.physical_id = obs.physical_id
+        if row.deletion_policy == "Delete":
+            change.action, change.reason = Action.DELETE, "removed from the desired state"
+        else:
+            change.action = Action.ORPHAN
+            change.reason = "removed from the desired state; DeletionPolicy Retain keeps it"
+        if row.mode == "detect":
+            change.blocked, change.reason = True, "mode detect: removal reported, not applied"
+        return planned
+
+    def _guard_deletions(self, removed: list[str]) -> None:
+        removals = [self.planned[lid].change for lid in removed]
+        removals = [c for c in removals if c.action in (Action.DELETE, Action.ORPHAN)]
+        if not removals:
+            return
+        if not self.template.resources and not self.settings.allow_empty:
+            reason = (f"empty-tree guard: the desired tree declares no resources; refusing to "
+                      f"remove {len(removals)} resources (pass --allow-empty to confirm)")
+            self._block(removals, reason)
+            return
+        deletes = [c for c in removals if c.action == Action.DELETE]
+        fraction_limit = math.ceil(self.settings.max_delete_fraction * len(self.inventory))
+        limit = min(self.settings.max_deletes, fraction_limit)
+        if len(deletes) > limit and not self.settings.allow_mass_delete:
+            reason = (f"mass-deletion guard: {len(deletes)} deletions exceed the limit of {limit}"
+                      f" ({self.settings.max_deletes} resources or "
+                      f"{self.settings.max_delete_fraction:.0%} of {len(self.inventory)}); "
+                      "pass --allow-mass-delete to confirm")
+            self._block(deletes, reason)
+
+    @staticmethod
+    def _block(changes: list[Change], reason: str) -> None:
+        for change in changes:
+            change.status, change.blocked, change.reason = Status.BLOCKED, True, reason
+
+    def _deletion_order(self, removed: list[str]) -> list[str]:
+        """Dependents before their dependencies, from the dependencies recorded at apply."""
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(lid: str) -> None:
+            if lid in seen:
+                return
+            seen.add(lid)
+            for other in removed:
+                if lid in self.inventory[other].depends_on:
+                    visit(other)
+            order.append(lid)
+
+        for lid in sorted(removed):
+            visit(lid)
+        return order
+
+
+def _declared_tags(value: Any) -> dict[str, Any]:
+    if isinstance(value, list):
+        return {str(t.get("Key")): t.get("Value", "") for t in value if isinstance(t, dict)}
+    if isinstance(value, dict):
+        return {str(k): v for k, v in value.items()}
+    return {}
+
+
+def _tagged_by(obs: Observation, owner: str, lid: str) -> bool:
+    tags = obs.tags or {}
+    return tags.get(OWNER_TAG) == owner and tags.get(LOGICAL_ID_TAG) == lid
+
+
+def _ignored(path: str, ignore: tuple[str, ...]) -> bool:
+    return any(path == i or path.startswith(i.rstrip("/") + "/") for i in ignore)

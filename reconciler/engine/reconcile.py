@@ -1,0 +1,64 @@
+"""One reconcile cycle: plan, optionally apply, and record the outcome in the state store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from reconciler.engine.apply import Applier, ChangeListener
+from reconciler.engine.context import EngineSettings, Kinds
+from reconciler.engine.model import Action, Change, Plan, Result, Status
+from reconciler.engine.plan import Planner, Resolver
+from reconciler.state.store import StateStore, StatusRow
+from reconciler.template.model import Template
+
+
+def plan(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
+         pseudo: Mapping[str, str], settings: EngineSettings) -> Plan:
+    """Read AWS and decide; writes nothing anywhere."""
+    return Planner(template, store.inventory(), kinds, resolve, pseudo, settings).plan()
+
+
+def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
+          pseudo: Mapping[str, str], settings: EngineSettings, command: str = "apply",
+          listener: ChangeListener | None = None,
+          should_stop: Callable[[], bool] = lambda: False,
+          on_planned: Callable[[Plan], None] | None = None) -> Plan:
+    """Plan, apply what is allowed, record history and the resulting status per resource."""
+    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings)
+    result = planner.plan()
+    if on_planned is not None:
+        on_planned(result)
+    run_id = store.start_run(command, settings.revision)
+    try:
+        Applier(planner, store, run_id, listener, should_stop).apply()
+    finally:
+        store.put_statuses([status_row(c, settings.revision) for c in result.changes
+                            if not _gone(c)], run_id, replace_all=True)
+        outcome = "converged" if result.converged else "failed"
+        store.finish_run(run_id, outcome, result.summary())
+    return result
+
+
+def _gone(change: Change) -> bool:
+    """Removed from git and now deleted, orphaned or already gone: no status to keep."""
+    removal = change.action in (Action.DELETE, Action.ORPHAN) and change.result == Result.SUCCESS
+    return removal or (change.reason or "").endswith("already gone")
+
+
+def final_status(change: Change) -> Status:
+    """A change applied successfully leaves the resource in sync."""
+    if change.result == Result.SUCCESS and change.action != Action.NONE:
+        return Status.IN_SYNC
+    return change.status
+
+
+def status_row(change: Change, revision: str | None) -> StatusRow:
+    status = final_status(change)
+    settled = status == Status.IN_SYNC
+    return StatusRow(
+        logical_id=change.resource, type=change.type, physical_id=change.physical_id,
+        status=str(status), action=str(Action.NONE if settled else change.action),
+        blocked=change.blocked, reason=change.error or change.reason,
+        diff=[] if settled else [d.to_json() for d in change.diff],
+        revision=revision, observed_at=time.time())

@@ -1,0 +1,87 @@
+"""Plans and results as text, in the shape Terraform users read every day."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.engine.model import Action, Change, Plan, Result, Status
+
+_SYMBOL = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.REPLACE: "-/+",
+    Action.DELETE: "-",
+    Action.ORPHAN: "-",
+    Action.NONE: " ",
+}
+
+
+def value_text(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    if isinstance(value, str):
+        return json.dumps(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def render_change(change: Change) -> list[str]:
+    head = f"{_SYMBOL[change.action]:>3} {change.resource} ({change.type})"
+    verb = str(change.action) if change.action != Action.NONE else str(change.status)
+    if change.status == Status.CONFLICT:
+        verb = "conflict"
+    notes = []
+    if change.blocked:
+        notes.append("blocked")
+    if change.result not in (Result.PENDING,):
+        notes.append(str(change.result))
+    line = f"{head}: {verb}" + (f" [{', '.join(notes)}]" if notes else "")
+    lines = [line]
+    if change.physical_id and change.action != Action.CREATE:
+        lines.append(f"      id: {change.physical_id}")
+    for entry in change.to_json()["diff"]:
+        old, new = entry["old"], entry["new"]
+        if change.action == Action.CREATE:
+            lines.append(f"      + {entry['path']}: {value_text(new)}")
+        else:
+            lines.append(f"      ~ {entry['path']}: {value_text(old)} -> {value_text(new)}")
+    if change.error:
+        lines.append(f"      error: {change.error}")
+    elif change.reason:
+        lines.append(f"      reason: {change.reason}")
+    return lines
+
+
+def render_plan(plan: Plan, applied: bool = False) -> str:
+    shown = [c for c in plan.changes
+             if c.action != Action.NONE or c.status != Status.IN_SYNC or c.blocked]
+    lines: list[str] = []
+    if plan.revision:
+        lines.append(f"Revision: {plan.revision}")
+    for error in plan.errors:
+        lines.append(f"error: {error}")
+    if not shown:
+        lines.append(f"No changes. {len(plan.changes)} resources in sync.")
+        return "\n".join(lines) + "\n"
+    lines.append("Applied:" if applied else "The reconciler will perform these actions:")
+    lines.append("")
+    for change in shown:
+        lines.extend(render_change(change))
+        lines.append("")
+    lines.append(summary_line(plan, applied))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(plan: Plan, applied: bool = False) -> str:
+    counts = {a: 0 for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE,
+                             Action.ORPHAN)}
+    for change in plan.changes:
+        if change.action in counts and not change.blocked:
+            counts[change.action] += 1
+    blocked = sum(1 for c in plan.changes if c.blocked)
+    errors = sum(1 for c in plan.changes if c.status == Status.ERROR)
+    parts = [f"{counts[Action.CREATE]} to create", f"{counts[Action.UPDATE]} to update",
+             f"{counts[Action.REPLACE]} to replace", f"{counts[Action.DELETE]} to delete",
+             f"{counts[Action.ORPHAN]} to orphan"]
+    prefix = "Apply" if applied else "Plan"
+    return f"{prefix}: {', '.join(parts)}; {blocked} blocked, {errors} errors."
