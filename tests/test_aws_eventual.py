@@ -1,0 +1,210 @@
+"""Retries for AWS's eventual consistency, tested with botocore's Stubber.
+
+moto applies every change at once, so it can never answer "not propagated yet";
+these tests script those answers with ``botocore.stub.Stubber`` (which still checks
+each request against the real service model) and record the backoff delays
+instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import ANY, Stubber
+
+from reconciler.aws import eventual
+from reconciler.aws.eventual import retry_while_propagating
+from reconciler.kinds import iam_role, kms_key
+from reconciler.kinds.iam_role import IamRole
+from reconciler.kinds.kms_key import KmsKey
+
+ROLE_ARN = "arn:aws:iam::123456789012:role/app"
+POLICY = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": ROLE_ARN}, "Action": "kms:*", "Resource": "*"}]}
+
+
+class StubbedClients:
+    """A stand-in for AwsClients handing out stubbed clients (no network at all)."""
+
+    region = "us-east-1"
+
+    def __init__(self) -> None:
+        self._clients: dict[str, Any] = {}
+        self.stubbers: dict[str, Stubber] = {}
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            client = boto3.client(service, region_name=self.region, aws_access_key_id="x",
+                                  aws_secret_access_key="x", aws_session_token="x")
+            self._clients[service] = client
+            self.stubbers[service] = Stubber(client)
+            self.stubbers[service].activate()
+        return self._clients[service]
+
+    def stub(self, service: str) -> Stubber:
+        self.client(service)
+        return self.stubbers[service]
+
+
+@pytest.fixture
+def stubbed() -> Iterator[StubbedClients]:
+    clients = StubbedClients()
+    yield clients
+    for stubber in clients.stubbers.values():
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Backoff delays the kinds asked for; nothing actually sleeps."""
+    recorded: list[float] = []
+    fast = functools.partial(retry_while_propagating, sleep=recorded.append)
+    monkeypatch.setattr(kms_key, "retry_while_propagating", fast)
+    monkeypatch.setattr(iam_role, "retry_while_propagating", fast)
+    return recorded
+
+
+# --- retry_while_propagating ----------------------------------------------------------------
+
+def _role_call(stubbed: StubbedClients) -> Any:
+    iam = stubbed.client("iam")
+    return lambda: iam.get_role(RoleName="app")
+
+
+def _role_response() -> dict[str, Any]:
+    return {"Role": {"Path": "/", "RoleName": "app", "RoleId": "AROAEXAMPLEEXAMPLE1",
+                     "Arn": ROLE_ARN, "CreateDate": "2024-01-01T00:00:00Z"}}
+
+
+RETRIES = [
+    # name, errors before success (code, message), codes, message filter, delays, succeeds
+    ("succeeds at once", [], {"NoSuchEntity"}, (), [], True),
+    ("backs off then succeeds", [("NoSuchEntity", "not yet")] * 3, {"NoSuchEntity"}, (),
+     [1.0, 2.0, 4.0], True),
+    ("delay is capped", [("NoSuchEntity", "not yet")] * 6, {"NoSuchEntity"}, (),
+     [1.0, 2.0, 4.0, 8.0, 8.0, 8.0], True),
+    ("other codes are not retried", [("AccessDenied", "no")], {"NoSuchEntity"}, (), [], False),
+    ("message filter must match", [("MalformedPolicyDocument", "Syntax errors in policy")],
+     {"MalformedPolicyDocument"}, ("Invalid principal",), [], False),
+    ("message filter matches", [("MalformedPolicyDocument", "Invalid principal in policy")],
+     {"MalformedPolicyDocument"}, ("Invalid principal",), [1.0], True),
+    ("gives up after the last attempt", [("NoSuchEntity", "not yet")] * 8, {"NoSuchEntity"}, (),
+     [1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0], False),
+]
+
+
+@pytest.mark.parametrize(("errors", "codes", "contains", "expected", "succeeds"),
+                         [r[1:] for r in RETRIES], ids=[r[0] for r in RETRIES])
+def test_retry_while_propagating(stubbed: StubbedClients, errors: list[tuple[str, str]],
+                                 codes: set[str], contains: tuple[str, ...],
+                                 expected: list[float], succeeds: bool) -> None:
+    stub = stubbed.stub("iam")
+    for code, message in errors:
+        stub.add_client_error("get_role", service_error_code=code, service_message=message,
+                              http_status_code=404 if code == "NoSuchEntity" else 400)
+    if succeeds:
+        stub.add_response("get_role", _role_response(), {"RoleName": "app"})
+    slept: list[float] = []
+    call = _role_call(stubbed)
+    if succeeds:
+        result = retry_while_propagating(call, codes=frozenset(codes), message_contains=contains,
+                                         sleep=slept.append)
+        assert result["Role"]["Arn"] == ROLE_ARN
+    else:
+        with pytest.raises(ClientError) as raised:
+            retry_while_propagating(call, codes=frozenset(codes), message_contains=contains,
+                                    sleep=slept.append)
+        assert raised.value.response["Error"]["Code"] == errors[-1][0]
+    assert slept == expected
+
+
+def test_is_not_found_knows_the_usual_codes() -> None:
+    def error(code: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": ""}}, "Op")
+
+    assert eventual.is_not_found(error("NoSuchEntity"))
+    assert eventual.is_not_found(error("ResourceNotFoundException"))
+    assert not eventual.is_not_found(error("AccessDenied"))
+    assert eventual.is_not_found(error("Custom"), "Custom")
+    assert not eventual.is_not_found(ValueError("NoSuchEntity"))
+
+
+# --- the kinds' use of it -------------------------------------------------------------------
+
+def _key_metadata() -> dict[str, Any]:
+    return {"KeyMetadata": {"KeyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+                            "Arn": "arn:aws:kms:us-east-1:123456789012:key/"
+                                   "1234abcd-12ab-34cd-56ef-1234567890ab"}}
+
+
+def test_kms_key_create_retries_while_the_role_in_its_policy_propagates(
+        stubbed: StubbedClients, delays: list[float]) -> None:
+    """KMS refuses a key policy naming a role IAM has not propagated yet."""
+    stub = stubbed.stub("kms")
+    expected = {"Policy": json.dumps(POLICY), "Description": "data", "Tags": ANY}
+    for _ in range(2):
+        stub.add_client_error("create_key", "MalformedPolicyDocumentException",
+                              "Policy contains a statement with one or more invalid principals.",
+                              expected_params=expected)
+    stub.add_response("create_key", _key_metadata(), expected)
+    created = KmsKey(stubbed).create({"Description": "data", "KeyPolicy": POLICY}, {"o": "t"})
+    assert created.physical_id == "1234abcd-12ab-34cd-56ef-1234567890ab"
+    assert delays == [1.0, 2.0]
+
+
+def test_kms_key_create_does_not_retry_other_errors(stubbed: StubbedClients,
+                                                    delays: list[float]) -> None:
+    stubbed.stub("kms").add_client_error("create_key", "LimitExceededException", "too many")
+    with pytest.raises(ClientError):
+        KmsKey(stubbed).create({"Description": "data"}, {})
+    assert delays == []
+
+
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+     "Action": "sts:AssumeRole"}]}
+INLINE = {"Version": "2012-10-17",
+          "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
+
+
+def test_iam_role_create_retries_while_the_new_role_is_not_visible(
+        stubbed: StubbedClients, delays: list[float]) -> None:
+    """Right after CreateRole, IAM may still answer NoSuchEntity for the new role."""
+    stub = stubbed.stub("iam")
+    stub.add_response("create_role", _role_response(), {
+        "RoleName": "app", "AssumeRolePolicyDocument": json.dumps(TRUST), "Tags": ANY})
+    put = {"RoleName": "app", "PolicyName": "read", "PolicyDocument": json.dumps(INLINE)}
+    stub.add_client_error("put_role_policy", "NoSuchEntity", "Role app not found",
+                          http_status_code=404, expected_params=put)
+    stub.add_response("put_role_policy", {}, put)
+    attach = {"RoleName": "app", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}
+    stub.add_client_error("attach_role_policy", "NoSuchEntity", "Role app not found",
+                          http_status_code=404, expected_params=attach)
+    stub.add_client_error("attach_role_policy", "NoSuchEntity", "Role app not found",
+                          http_status_code=404, expected_params=attach)
+    stub.add_response("attach_role_policy", {}, attach)
+    desired = {"RoleName": "app", "AssumeRolePolicyDocument": TRUST,
+               "Policies": [{"PolicyName": "read", "PolicyDocument": INLINE}],
+               "ManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}
+    created = IamRole(stubbed).create(desired, {"reconciler:owner": "t"})
+    assert created.attributes["Arn"] == ROLE_ARN
+    assert delays == [1.0, 1.0, 2.0]
+
+
+def test_iam_role_create_retries_a_trust_policy_naming_a_new_principal(
+        stubbed: StubbedClients, delays: list[float]) -> None:
+    """A trust policy naming a role created seconds ago is "Invalid principal" for a while."""
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": ROLE_ARN}, "Action": "sts:AssumeRole"}]}
+    stub = stubbed.stub("iam")
+    stub.add_client_error("create_role", "MalformedPolicyDocument",
+                          "Invalid principal in policy: \"AWS\":\"" + ROLE_ARN + "\"")
+    stub.add_response("create_role", _role_response())
+    IamRole(stubbed).create({"RoleName": "app", "AssumeRolePolicyDocument": trust}, {})
+    assert delays == [1.0]
