@@ -1,0 +1,144 @@
+"""Normalization table: equal-but-differently-written values are no drift; real changes are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.engine.diff import PropertyDiff, same_scalar
+from reconciler.kinds.base import Kind
+from reconciler.template.model import Unknown
+
+
+class RoleShape(Kind):
+    """Diff metadata only (no AWS): IAM role's schema marks ManagedPolicyArns unordered."""
+
+    type_name = "AWS::IAM::Role"
+    schema_file = "aws-iam-role.json"
+    managed_properties = frozenset({"AssumeRolePolicyDocument", "ManagedPolicyArns", "Policies",
+                                    "MaxSessionDuration", "Description", "Path"})
+    policy_paths = frozenset({"/AssumeRolePolicyDocument", "/Policies/*/PolicyDocument"})
+    exact_paths = frozenset({"/Policies"})
+
+
+class TableShape(Kind):
+    type_name = "AWS::DynamoDB::Table"
+    schema_file = "aws-dynamodb-table.json"
+    managed_properties = frozenset({"SSESpecification", "AttributeDefinitions", "KeySchema",
+                                    "ProvisionedThroughput", "BillingMode"})
+    identifier_paths = frozenset({"/SSESpecification/KMSMasterKeyId"})
+    secret_paths = frozenset({"/BillingMode"})  # not secret in AWS: stands in for masking
+
+
+TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+     "Action": "sts:AssumeRole"}]}
+
+EQUAL: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any]]] = [
+    ("policy as JSON text with other spacing and key order", RoleShape,
+     {"AssumeRolePolicyDocument": TRUST},
+     {"AssumeRolePolicyDocument": '{"Statement":[{"Action":["sts:AssumeRole"],'
+      '"Principal":{"Service":["lambda.amazonaws.com"]},"Effect":"Allow"}],'
+      '"Version":"2012-10-17"}'}),
+    ("policy statement given as a single object", RoleShape,
+     {"AssumeRolePolicyDocument": {**TRUST, "Statement": TRUST["Statement"][0]}},
+     {"AssumeRolePolicyDocument": TRUST}),
+    ("unordered list in another order", RoleShape,
+     {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/A", "arn:aws:iam::aws:policy/B"]},
+     {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/B", "arn:aws:iam::aws:policy/A"]}),
+    ("integer against float", RoleShape, {"MaxSessionDuration": 3600},
+     {"MaxSessionDuration": 3600.0}),
+    ("numeric string against integer", RoleShape, {"MaxSessionDuration": "3600"},
+     {"MaxSessionDuration": 3600}),
+    ("key ID against key ARN", TableShape,
+     {"SSESpecification": {"KMSMasterKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}},
+     {"SSESpecification": {"KMSMasterKeyId":
+      "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}),
+    ("server defaults beside declared keys", TableShape,
+     {"SSESpecification": {"SSEEnabled": True}},
+     {"SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "Extra": 1}}),
+    ("boolean string against boolean", TableShape, {"SSESpecification": {"SSEEnabled": "true"}},
+     {"SSESpecification": {"SSEEnabled": True}}),
+    ("single value against one-element list", RoleShape,
+     {"ManagedPolicyArns": "arn:aws:iam::aws:policy/A"},
+     {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/A"]}),
+    ("undeclared property is not judged", RoleShape, {"Path": "/"},
+     {"Path": "/", "Description": "changed by hand"}),
+]
+
+DIFFERENT: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any], str, Any, Any]] = [
+    ("changed scalar", RoleShape, {"MaxSessionDuration": 3600}, {"MaxSessionDuration": 7200},
+     "/MaxSessionDuration", 7200, 3600),
+    ("statement added out of band", RoleShape, {"AssumeRolePolicyDocument": TRUST},
+     {"AssumeRolePolicyDocument": {**TRUST, "Statement": [
+         *TRUST["Statement"], {"Effect": "Deny", "Action": "*", "Resource": "*"}]}},
+     "/AssumeRolePolicyDocument/Statement", None, None),
+    ("another key", TableShape, {"SSESpecification": {"KMSMasterKeyId": "key-a"}},
+     {"SSESpecification": {"KMSMasterKeyId": "arn:aws:kms:us-east-1:1:key/key-b"}},
+     "/SSESpecification/KMSMasterKeyId", "arn:aws:kms:us-east-1:1:key/key-b", "key-a"),
+    ("property absent in AWS", RoleShape, {"Description": "x"}, {"Description": None},
+     "/Description", None, "x"),
+    ("extra inline policy under an exact path", RoleShape,
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": TRUST}]},
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": TRUST},
+                   {"PolicyName": "b", "PolicyDocument": TRUST}]},
+     "/Policies", None, None),
+    ("order matters where the schema keeps insertion order", TableShape,
+     {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                    {"AttributeName": "sk", "KeyType": "RANGE"}]},
+     {"KeySchema": [{"AttributeName": "sk", "KeyType": "HASH"},
+                    {"AttributeName": "pk", "KeyType": "RANGE"}]},
+     "/KeySchema/0/AttributeName", "sk", "pk"),
+]
+
+
+@pytest.mark.parametrize(("name", "kind", "desired", "actual"), EQUAL, ids=[c[0] for c in EQUAL])
+def test_equal_values_are_not_drift(name: str, kind: type[Kind], desired: dict[str, Any],
+                                    actual: dict[str, Any]) -> None:
+    assert PropertyDiff(kind).diff(desired, actual) == []
+
+
+@pytest.mark.parametrize(("name", "kind", "desired", "actual", "path", "old", "new"), DIFFERENT,
+                         ids=[c[0] for c in DIFFERENT])
+def test_real_differences_are_drift(name: str, kind: type[Kind], desired: dict[str, Any],
+                                    actual: dict[str, Any], path: str, old: Any,
+                                    new: Any) -> None:
+    entries = PropertyDiff(kind).diff(desired, actual)
+    assert entries, "expected drift"
+    assert entries[0].path == path
+    if old is not None or new is not None:
+        assert (entries[0].old, entries[0].new) == (old, new)
+
+
+def test_ignore_drift_pointer_hides_the_subtree() -> None:
+    differ = PropertyDiff(TableShape)
+    desired = {"ProvisionedThroughput": {"ReadCapacityUnits": 5}, "SSESpecification":
+               {"SSEEnabled": True}}
+    actual = {"ProvisionedThroughput": {"ReadCapacityUnits": 50}, "SSESpecification":
+              {"SSEEnabled": False}}
+    entries = differ.diff(desired, actual, ignore=["/ProvisionedThroughput"])
+    assert [e.path for e in entries] == ["/SSESpecification/SSEEnabled"]
+
+
+def test_secret_paths_are_masked_in_diffs_and_state() -> None:
+    differ = PropertyDiff(TableShape)
+    entries = differ.diff({"BillingMode": "hunter2"}, {"BillingMode": "other"})
+    assert [(e.old, e.new) for e in entries] == [("(sensitive value)", "(sensitive value)")]
+    assert differ.mask_properties({"BillingMode": "hunter2"}) == {
+        "BillingMode": "(sensitive value)"}
+
+
+def test_unknown_values_show_as_pending() -> None:
+    entries = PropertyDiff(TableShape).diff(
+        {"SSESpecification": {"KMSMasterKeyId": Unknown("DataKey")}},
+        {"SSESpecification": {"KMSMasterKeyId": "arn:aws:kms:us-east-1:1:key/x"}})
+    assert entries[0].to_json()["new"] == "(known after apply)"
+
+
+@pytest.mark.parametrize(("a", "b", "equal"), [
+    (1, 1.0, True), ("1", 1, True), (True, "true", True), (False, "False", True),
+    (True, 1, False), ("abc", "ABC", False), (None, "", False), (0, False, False),
+])
+def test_same_scalar(a: Any, b: Any, equal: bool) -> None:
+    assert same_scalar(a, b) is equal
