@@ -157,6 +157,7 @@ def cmd_plan_or_apply(args: argparse.Namespace) -> int:
         store = StateStore(args.state)
         stack.callback(store.close)
         clients = AwsClients()
+        check_aws(clients)
         kinds = build_kinds(clients)
         pseudo = PseudoParameters(clients)
         if args.command == "plan":
@@ -171,6 +172,15 @@ def cmd_plan_or_apply(args: argparse.Namespace) -> int:
         _print_plan(result, args.output, applied=True, render=render_plan)
         return EXIT_OK if result.converged else EXIT_ERROR
     return EXIT_ERROR  # pragma: no cover - ExitStack does not swallow
+
+
+def check_aws(clients: Any) -> None:
+    """Fail fast, with the cause, when AWS cannot be reached or credentials are wrong."""
+    try:
+        clients.account_id()
+    except Exception as exc:
+        detail = " ".join(str(exc).split())
+        raise ReconcilerError(f"cannot reach AWS (sts:GetCallerIdentity): {detail}") from exc
 
 
 def _print_plan(result: Any, output: str, applied: bool, render: Any) -> None:

@@ -6,6 +6,7 @@ serves every concurrent read.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -30,10 +31,12 @@ class AwsClients:
     and profile variables apply without any plumbing of ours.
     """
 
-    def __init__(self, region: str | None = None, max_attempts: int = 10,
+    def __init__(self, region: str | None = None, max_attempts: int | None = None,
                  max_pool_connections: int = 16) -> None:
         self._session = boto3.session.Session(region_name=region)
         self.region: str = self._session.region_name or "us-east-1"
+        if max_attempts is None:
+            max_attempts = int(os.environ.get("AWS_MAX_ATTEMPTS", "10"))
         self._config = Config(
             region_name=self.region,
             retries={"mode": "adaptive", "max_attempts": max_attempts},

@@ -55,10 +55,14 @@ class RunLookup(ResourceLookup):
     """Answers Ref/GetAtt from what this run observed or created; Unknown otherwise."""
 
     observations: dict[str, Observation | None] = field(default_factory=dict)
+    # Physical IDs of resources still to be created whose ID is their declared name.
+    planned_ids: dict[str, str] = field(default_factory=dict)
 
     def ref(self, logical_id: str) -> Any:
         obs = self.observations.get(logical_id)
         if obs is None:
+            if logical_id in self.planned_ids:
+                return self.planned_ids[logical_id]
             return Unknown(logical_id)
         return obs.attributes.get("Ref", obs.physical_id)
 

@@ -107,6 +107,9 @@ class Planner:
         planned.observation = obs
         self.lookup.observations[lid] = obs
         if obs is None:
+            derived = kind.physical_id(props)
+            if isinstance(derived, str) and kind.attributes_ref_is_id:
+                self.lookup.planned_ids[lid] = derived
             return self._plan_missing(planned, kind, mode)
         change.physical_id = obs.physical_id
         owned, conflict = self._ownership(kind, obs, row, decl, mode)

@@ -72,6 +72,8 @@ class Kind:
     # Data-bearing kinds default to DeletionPolicy Retain (orphan instead of delete).
     data_bearing: ClassVar[bool] = False
     taggable: ClassVar[bool] = True
+    # Ref returns the physical ID (the declared name), so it is known before the create.
+    attributes_ref_is_id: ClassVar[bool] = True
 
     def __init__(self, aws: AwsClients):
         self.aws = aws

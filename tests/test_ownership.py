@@ -1,0 +1,181 @@
+"""Ownership, adoption, orphaning, deletion and the deletion guards, end to end on moto."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from tests.harness import Stack
+
+BUCKET = """
+Resources:
+  Logs:
+    Type: AWS::S3::Bucket
+    {extra}
+    Properties:
+      BucketName: {name}
+      VersioningConfiguration: {{Status: Enabled}}
+"""
+
+
+def _tags(bucket: str) -> dict[str, str]:
+    s3 = boto3.client("s3")
+    try:
+        tag_set = s3.get_bucket_tagging(Bucket=bucket)["TagSet"]
+    except s3.exceptions.ClientError:
+        return {}
+    return {t["Key"]: t["Value"] for t in tag_set}
+
+
+def _buckets() -> set[str]:
+    return {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}
+
+
+def test_existing_unowned_resource_is_a_conflict_left_untouched(stack: Stack) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="someone-elses")
+    stack.write("b.yaml", BUCKET.format(name="someone-elses", extra=""))
+
+    plan = stack.plan()
+    assert plan.code == 2
+    change = plan.change("Logs")
+    assert (change["status"], change["blocked"]) == ("Conflict", True)
+    assert "Adopt" in change["reason"]
+
+    assert stack.apply().code == 1
+    assert s3.get_bucket_versioning(Bucket="someone-elses").get("Status") is None
+    assert "reconciler:owner" not in _tags("someone-elses")
+
+
+def test_adopt_takes_over_and_tags_the_resource(stack: Stack) -> None:
+    boto3.client("s3").create_bucket(Bucket="adopt-me")
+    stack.write("b.yaml", BUCKET.format(
+        name="adopt-me", extra="Metadata: {Reconciler: {Adopt: true}}"))
+
+    change = stack.plan().change("Logs")
+    assert (change["status"], change["action"], change["blocked"]) == ("Drifted", "update", False)
+
+    assert stack.apply().code == 0
+    assert _tags("adopt-me") == {"reconciler:owner": "reconciler",
+                                 "reconciler:logical-id": "Logs"}
+    assert stack.plan().code == 0
+
+
+def test_resource_owned_by_another_instance_is_a_conflict_even_with_adopt(stack: Stack) -> None:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="theirs")
+    s3.put_bucket_tagging(Bucket="theirs", Tagging={"TagSet": [
+        {"Key": "reconciler:owner", "Value": "other-team"},
+        {"Key": "reconciler:logical-id", "Value": "Logs"}]})
+    stack.write("b.yaml", BUCKET.format(
+        name="theirs", extra="Metadata: {Reconciler: {Adopt: true}}"))
+    change = stack.plan().change("Logs")
+    assert change["status"] == "Conflict"
+    assert "other-team" in change["reason"]
+
+
+def test_stripped_ownership_tags_are_restored(stack: Stack) -> None:
+    stack.write("b.yaml", BUCKET.format(name="owned-bucket", extra=""))
+    assert stack.apply().code == 0
+    boto3.client("s3").delete_bucket_tagging(Bucket="owned-bucket")
+
+    plan = stack.plan()
+    assert plan.code == 2
+    change = plan.change("Logs")
+    assert change["status"] == "Drifted"
+    assert {d["path"] for d in change["diff"]} == {"/Tags/reconciler:owner",
+                                                   "/Tags/reconciler:logical-id"}
+    assert stack.apply().code == 0
+    assert _tags("owned-bucket")["reconciler:owner"] == "reconciler"
+    assert stack.plan().code == 0
+
+
+def test_removed_bucket_is_orphaned_by_default(stack: Stack) -> None:
+    stack.write("b.yaml", BUCKET.format(name="keep-my-data", extra=""))
+    stack.write("other.yaml", BUCKET.format(name="second-bucket", extra="").replace(
+        "Logs:", "Second:"))
+    assert stack.apply().code == 0
+    stack.remove("b.yaml")
+
+    change = stack.plan().change("Logs")
+    assert (change["action"], change["blocked"]) == ("orphan", False)
+    assert stack.apply().code == 0
+    assert "keep-my-data" in _buckets()
+    assert "reconciler:owner" not in _tags("keep-my-data")
+    plan = stack.plan()
+    assert plan.code == 0
+    assert [c["resource"] for c in plan.json["changes"]] == ["Second"]
+
+
+def test_removed_resource_with_deletion_policy_delete_is_deleted(stack: Stack) -> None:
+    stack.write("b.yaml", BUCKET.format(name="scratch-bucket", extra="DeletionPolicy: Delete"))
+    stack.write("other.yaml", BUCKET.format(name="second-bucket", extra="").replace(
+        "Logs:", "Second:"))
+    assert stack.apply().code == 0
+    stack.remove("b.yaml")
+    assert stack.plan().change("Logs")["action"] == "delete"
+    assert stack.apply().code == 0
+    assert "scratch-bucket" not in _buckets()
+
+
+def _many(stack: Stack, count: int) -> None:
+    body = "Resources:\n" + "".join(
+        f"  Scratch{i}:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Delete\n"
+        f"    Properties: {{BucketName: scratch-{i}}}\n" for i in range(count))
+    stack.write("many.yaml", body)
+
+
+def test_mass_deletion_guard_blocks_deletes_but_applies_the_rest(stack: Stack) -> None:
+    _many(stack, 12)
+    assert stack.apply().code == 0
+    stack.remove("many.yaml")
+    stack.write("keep.yaml", BUCKET.format(name="new-bucket", extra=""))
+
+    plan = stack.plan()
+    deletes = [c for c in plan.json["changes"] if c["action"] == "delete"]
+    assert len(deletes) == 12
+    assert all(c["blocked"] and c["status"] == "Blocked" for c in deletes)
+    assert "mass-deletion guard" in deletes[0]["reason"]
+
+    assert stack.apply().code == 1  # blocked deletions are not convergence
+    assert "new-bucket" in _buckets()  # the rest of the revision applied
+    assert {f"scratch-{i}" for i in range(12)} <= _buckets()
+
+    assert stack.apply("--allow-mass-delete").code == 0
+    assert not {f"scratch-{i}" for i in range(12)} & _buckets()
+
+
+def test_empty_tree_removes_nothing_until_allowed(stack: Stack) -> None:
+    stack.write("b.yaml", BUCKET.format(name="only-bucket", extra="DeletionPolicy: Delete"))
+    assert stack.apply().code == 0
+    stack.remove("b.yaml")
+
+    change = stack.plan().change("Logs")
+    assert change["blocked"] and "empty-tree guard" in change["reason"]
+    assert stack.apply().code == 1
+    assert "only-bucket" in _buckets()
+    assert stack.apply("--allow-empty").code == 0
+    assert "only-bucket" not in _buckets()
+
+
+@pytest.mark.parametrize("mode", ["detect", "observe"])
+def test_detect_and_observe_modes_change_nothing(stack: Stack, mode: str) -> None:
+    s3 = boto3.client("s3")
+    stack.write("b.yaml", BUCKET.format(name="watched", extra=""))
+    assert stack.apply().code == 0
+    s3.put_bucket_versioning(Bucket="watched", VersioningConfiguration={"Status": "Suspended"})
+    stack.write("b.yaml", BUCKET.format(
+        name="watched", extra=f"Metadata: {{Reconciler: {{Mode: {mode}}}}}"))
+
+    change = stack.plan().change("Logs")
+    assert (change["status"], change["blocked"]) == ("Drifted", True)
+    assert stack.apply().code == 1
+    assert s3.get_bucket_versioning(Bucket="watched")["Status"] == "Suspended"
+
+
+def test_command_line_detect_mode_reports_missing_without_creating(stack: Stack) -> None:
+    stack.write("b.yaml", BUCKET.format(name="not-yet", extra=""))
+    change = stack.plan("--mode", "detect").change("Logs")
+    assert (change["status"], change["action"], change["blocked"]) == ("Missing", "create", True)
+    assert stack.apply("--mode", "detect").code == 1
+    assert "not-yet" not in _buckets()
