@@ -1,0 +1,328 @@
+"""AWS::DynamoDB::Table: tables with billing, GSIs, TTL, SSE, streams, PITR and protection.
+
+DynamoDB accepts one structural change per UpdateTable call and only while the
+table and its indexes are ACTIVE, so updates run as a sequence of calls with a
+wait between them. Shape mapping lives in ``dynamodb_table_shape``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+import time
+from typing import Any, ClassVar
+
+from botocore.exceptions import ClientError
+
+from reconciler.aws.eventual import error_code, is_not_found, retry_while_propagating
+from reconciler.aws.normalize import same_identifier, tags_to_dict
+from reconciler.errors import ReconcilerError
+from reconciler.kinds import dynamodb_table_shape as shape
+from reconciler.kinds.base import Kind, Observation, Props, TransientError
+
+# Right after CreateTable, AWS may refuse PITR until continuous backups are set up.
+_BACKUPS_PENDING = frozenset({"ContinuousBackupsUnavailableException"})
+_NAME_CHARS = re.compile(r"[^a-zA-Z0-9_.-]+")
+_MAX_NAME = 255
+
+
+class DynamoDBTable(Kind):
+    type_name = "AWS::DynamoDB::Table"
+    schema_file = "aws-dynamodb-table.json"
+    managed_properties = frozenset({
+        "TableName", "BillingMode", "ProvisionedThroughput", "AttributeDefinitions",
+        "KeySchema", "GlobalSecondaryIndexes", "TimeToLiveSpecification", "SSESpecification",
+        "PointInTimeRecoverySpecification", "DeletionProtectionEnabled",
+        "StreamSpecification", "Tags",
+    })
+    attributes = frozenset({"Arn", "StreamArn"})
+    # DynamoDB cannot change a table's primary key; CloudFormation replaces the table.
+    replace_on = frozenset({"TableName", "KeySchema"})
+    identifier_paths = frozenset({"/SSESpecification/KMSMasterKeyId"})
+    data_bearing = True
+
+    # Waiting for ACTIVE: GSI backfills on large tables take a long time.
+    wait_timeout_seconds: ClassVar[float] = 3600.0
+    poll_seconds: ClassVar[float] = 5.0
+
+    @property
+    def _ddb(self) -> Any:
+        return self.aws.client("dynamodb")
+
+    @classmethod
+    def validate(cls, props: Props) -> list[tuple[str, str]]:
+        return shape.validation_issues(props)
+
+    # --- identity ---------------------------------------------------------------------------
+
+    def physical_id(self, props: Props) -> str | None:
+        name = props.get("TableName")
+        return name if isinstance(name, str) else None
+
+    def generated_name(self, logical_id: str, owner: str) -> Props:
+        # CloudFormation's pattern: <stack>-<LogicalId>-<RANDOM>, cut to the 255-char limit.
+        suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits)
+                         for _ in range(12))
+        room = _MAX_NAME - len(suffix) - 2
+        owner_part = _NAME_CHARS.sub("-", owner)[: room // 2]
+        logical_part = _NAME_CHARS.sub("-", logical_id)[: room - len(owner_part)]
+        return {"TableName": f"{owner_part}-{logical_part}-{suffix}"}
+
+    # --- observe ----------------------------------------------------------------------------
+
+    def observe(self, physical_id: str, desired: Props) -> Observation | None:
+        table = self._describe(physical_id)
+        if table is None:
+            return None
+        ddb = self._ddb
+        props = shape.table_properties(table, desired)
+        props["SSESpecification"] = self._sse_as_declared(props["SSESpecification"],
+                                                          desired.get("SSESpecification"))
+        if "TimeToLiveSpecification" in desired:
+            ttl = ddb.describe_time_to_live(TableName=physical_id)["TimeToLiveDescription"]
+            props["TimeToLiveSpecification"] = shape.time_to_live(
+                ttl, desired["TimeToLiveSpecification"])
+        if "PointInTimeRecoverySpecification" in desired:
+            backups = ddb.describe_continuous_backups(TableName=physical_id)
+            pitr = backups["ContinuousBackupsDescription"].get(
+                "PointInTimeRecoveryDescription") or {}
+            props["PointInTimeRecoverySpecification"] = shape.point_in_time_recovery(
+                pitr, desired["PointInTimeRecoverySpecification"])
+        return Observation(
+            physical_id=physical_id,
+            properties=props,
+            tags=self._tags(table["TableArn"]),
+            attributes=_attributes(table),
+        )
+
+    def _describe(self, name: str) -> dict[str, Any] | None:
+        try:
+            return dict(self._ddb.describe_table(TableName=name)["Table"])
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+
+    def _tags(self, arn: str) -> dict[str, str]:
+        listed: list[dict[str, Any]] = []
+        for page in self._ddb.get_paginator("list_tags_of_resource").paginate(ResourceArn=arn):
+            listed.extend(page.get("Tags") or ())
+        return tags_to_dict(listed)
+
+    def _sse_as_declared(self, observed: Props, declared: Any) -> Props:
+        """AWS reports the key ARN; a declared alias names the same key only through KMS."""
+        wanted = declared.get("KMSMasterKeyId") if isinstance(declared, dict) else None
+        have = observed.get("KMSMasterKeyId")
+        if (not isinstance(wanted, str) or not isinstance(have, str)
+                or same_identifier(wanted, have) or "alias/" not in wanted):
+            return observed
+        try:
+            target = self.aws.client("kms").describe_key(KeyId=wanted)["KeyMetadata"]["Arn"]
+        except ClientError as exc:
+            if is_not_found(exc):
+                return observed
+            raise
+        return {**observed, "KMSMasterKeyId": wanted} if same_identifier(target, have) \
+            else observed
+
+    # --- create -----------------------------------------------------------------------------
+
+    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
+        name = desired["TableName"]
+        self._ddb.create_table(**shape.create_arguments(desired, tags))
+        table = self._wait_active(name)
+        ttl = desired.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            self._set_time_to_live(name, ttl, current=None)
+        pitr = desired.get("PointInTimeRecoverySpecification")
+        if pitr and pitr.get("PointInTimeRecoveryEnabled"):
+            self._set_point_in_time_recovery(name, pitr)
+        return Observation(physical_id=name, properties={}, tags=dict(tags),
+                           attributes=_attributes(table))
+
+    # --- update -----------------------------------------------------------------------------
+
+    def update(self, physical_id: str, desired: Props, observed: Observation,
+               changed: frozenset[str]) -> None:
+        name = physical_id
+        table = self._wait_active(name)
+        if changed & {"BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes"}:
+            table = self._update_capacity_and_indexes(name, table, desired, changed)
+        if "SSESpecification" in changed:
+            self._ddb.update_table(
+                TableName=name,
+                SSESpecification=shape.sse_arguments(desired.get("SSESpecification")))
+            table = self._wait_active(name)
+        if "StreamSpecification" in changed:
+            table = self._update_stream(name, table, desired.get("StreamSpecification"))
+        if "DeletionProtectionEnabled" in changed:
+            self._ddb.update_table(
+                TableName=name,
+                DeletionProtectionEnabled=bool(desired.get("DeletionProtectionEnabled")))
+            self._wait_active(name)
+        if "TimeToLiveSpecification" in changed:
+            current = self._ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+            self._set_time_to_live(name, desired.get("TimeToLiveSpecification") or {},
+                                   current=current)
+        if "PointInTimeRecoverySpecification" in changed:
+            self._set_point_in_time_recovery(
+                name, desired.get("PointInTimeRecoverySpecification")
+                or {"PointInTimeRecoveryEnabled": False})
+
+    def _update_capacity_and_indexes(self, name: str, table: dict[str, Any], desired: Props,
+                                     changed: frozenset[str]) -> dict[str, Any]:
+        """Index deletes, then billing/throughput, then index creates: one change per call."""
+        mode = desired.get("BillingMode", shape.PROVISIONED)
+        current = {g["IndexName"]: g for g in shape.table_properties(
+            table, desired)["GlobalSecondaryIndexes"]}
+        wanted = {g["IndexName"]: g for g in desired.get("GlobalSecondaryIndexes") or ()}
+        to_delete: list[str] = []
+        to_create: list[Props] = []
+        if "GlobalSecondaryIndexes" in changed:
+            to_delete = [n for n in current
+                         if n not in wanted or shape.index_needs_rebuild(current[n], wanted[n])]
+            to_create = [g for n, g in wanted.items() if n not in current or n in to_delete]
+        for index_name in to_delete:
+            self._ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[
+                {"Delete": {"IndexName": index_name}}])
+            table = self._wait_active(name)
+
+        args = self._capacity_arguments(table, desired, mode,
+                                        [n for n in current if n not in to_delete])
+        if args:
+            self._ddb.update_table(TableName=name, **args)
+            table = self._wait_active(name)
+
+        for index in to_create:
+            self._ddb.update_table(
+                TableName=name,
+                AttributeDefinitions=list(desired.get("AttributeDefinitions") or ()),
+                GlobalSecondaryIndexUpdates=[{"Create": shape.index_arguments(index, mode)}])
+            table = self._wait_active(name)
+        return table
+
+    def _capacity_arguments(self, table: dict[str, Any], desired: Props, mode: str,
+                            kept_indexes: list[str]) -> Props:
+        """UpdateTable arguments for billing mode, table and kept-index throughput; AWS
+        refuses a throughput "change" to the current values, so only real changes go."""
+        switching = shape.billing_mode(table) != mode
+        args: Props = {"BillingMode": mode} if switching else {}
+        if mode != shape.PROVISIONED:
+            return args
+        table_throughput = shape.throughput(desired.get("ProvisionedThroughput"))
+        if switching or shape.throughput(table.get("ProvisionedThroughput")) != table_throughput:
+            args["ProvisionedThroughput"] = table_throughput
+        declared = {g["IndexName"]: g for g in desired.get("GlobalSecondaryIndexes") or ()}
+        described = {g["IndexName"]: g for g in table.get("GlobalSecondaryIndexes") or ()}
+        updates = []
+        for index_name in kept_indexes:
+            # An index the user does not declare still needs capacity once provisioned.
+            target = shape.throughput(
+                (declared.get(index_name) or {}).get("ProvisionedThroughput")) or table_throughput
+            have = shape.throughput((described.get(index_name) or {}).get("ProvisionedThroughput"))
+            if switching or have != target:
+                updates.append({"Update": {"IndexName": index_name,
+                                           "ProvisionedThroughput": target}})
+        if updates:
+            args["GlobalSecondaryIndexUpdates"] = updates
+        return args
+
+    def _update_stream(self, name: str, table: dict[str, Any],
+                       wanted: Props | None) -> dict[str, Any]:
+        # An enabled stream's view type cannot change: disable it, then enable the new one.
+        if (table.get("StreamSpecification") or {}).get("StreamEnabled"):
+            self._ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
+            table = self._wait_active(name)
+        if wanted:
+            self._ddb.update_table(TableName=name, StreamSpecification={
+                "StreamEnabled": True, "StreamViewType": wanted["StreamViewType"]})
+            table = self._wait_active(name)
+        return table
+
+    def _set_time_to_live(self, name: str, wanted: Props,
+                          current: dict[str, Any] | None) -> None:
+        current = current or {}
+        on = current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING")
+        attribute = current.get("AttributeName")
+        if on and (not wanted.get("Enabled") or attribute != wanted.get("AttributeName")):
+            # TTL's attribute cannot be renamed in place, and disabling must name the current one.
+            self._ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                "AttributeName": attribute, "Enabled": False})
+            on = False
+        if wanted.get("Enabled") and not on:
+            self._ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                "AttributeName": wanted["AttributeName"], "Enabled": True})
+
+    def _set_point_in_time_recovery(self, name: str, wanted: Props) -> None:
+        spec: Props = {"PointInTimeRecoveryEnabled": bool(wanted.get("PointInTimeRecoveryEnabled"))}
+        if spec["PointInTimeRecoveryEnabled"] and "RecoveryPeriodInDays" in wanted:
+            spec["RecoveryPeriodInDays"] = int(wanted["RecoveryPeriodInDays"])
+        retry_while_propagating(
+            lambda: self._ddb.update_continuous_backups(
+                TableName=name, PointInTimeRecoverySpecification=spec),
+            codes=_BACKUPS_PENDING)
+
+    def _wait_active(self, name: str) -> dict[str, Any]:
+        """Poll until the table and every index are ACTIVE; returns the last description."""
+        deadline = time.monotonic() + self.wait_timeout_seconds
+        while True:
+            table = self._describe(name)
+            if table is None:
+                raise ReconcilerError(f"DynamoDB table {name} disappeared while being changed")
+            indexes = table.get("GlobalSecondaryIndexes") or ()
+            if table.get("TableStatus") == "ACTIVE" and all(
+                    g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in indexes):
+                return table
+            if time.monotonic() >= deadline:
+                raise TransientError(
+                    f"DynamoDB table {name} not ACTIVE after {self.wait_timeout_seconds:.0f}s "
+                    f"(status {table.get('TableStatus')})")
+            time.sleep(self.poll_seconds)
+
+    # --- tags -------------------------------------------------------------------------------
+
+    def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
+        table = self._describe(physical_id)
+        if table is None:
+            raise ReconcilerError(f"DynamoDB table {physical_id} does not exist")
+        arn = table["TableArn"]
+        current = self._tags(arn)
+        add = {k: v for k, v in add.items() if current.get(k) != v}
+        # Retagging an existing key must untag it first: moto would keep both values.
+        untag = sorted({k for k in remove if k in current} | (add.keys() & current.keys()))
+        if untag:
+            self._ddb.untag_resource(ResourceArn=arn, TagKeys=untag)
+        if add:
+            self._ddb.tag_resource(ResourceArn=arn, Tags=[
+                {"Key": k, "Value": v} for k, v in sorted(add.items())])
+
+    # --- delete -----------------------------------------------------------------------------
+
+    def delete(self, physical_id: str, desired: Props) -> None:
+        try:
+            self._ddb.delete_table(TableName=physical_id)
+        except ClientError as exc:
+            if is_not_found(exc):
+                return
+            if error_code(exc) == "ValidationException" and "protect" in str(exc).lower():
+                raise ReconcilerError(
+                    f"DynamoDB table {physical_id} has DeletionProtectionEnabled; set it to "
+                    "false before deleting the table") from exc
+            raise
+        # Wait until the name is free: a replacement creates a table under the same name.
+        self._ddb.get_waiter("table_not_exists").wait(
+            TableName=physical_id,
+            WaiterConfig={"Delay": max(1, int(self.poll_seconds)),
+                          "MaxAttempts": max(1, int(self.wait_timeout_seconds
+                                                    / max(1.0, self.poll_seconds)))})
+
+
+def _attributes(table: dict[str, Any]) -> dict[str, Any]:
+    stream_on = (table.get("StreamSpecification") or {}).get("StreamEnabled")
+    return {
+        "Ref": table["TableName"],
+        "Arn": table["TableArn"],
+        # CloudFormation documents StreamArn only while a stream is enabled.
+        "StreamArn": table.get("LatestStreamArn") if stream_on else None,
+    }

@@ -1,0 +1,580 @@
+"""AWS::DynamoDB::Table: the kind against the moto server over HTTP, plus the CLI round trip.
+
+Where moto cannot show AWS's behaviour (SSE updates are silent no-ops, describe
+responses moto never produces) the test uses botocore's Stubber, which checks
+every request against the real service model, and says so in its docstring.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from reconciler.aws.clients import AwsClients
+from reconciler.engine.diff import PropertyDiff
+from reconciler.errors import ReconcilerError
+from reconciler.kinds.base import Observation, Props
+from reconciler.kinds.dynamodb_table import DynamoDBTable
+
+ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/"
+DIFF = PropertyDiff(DynamoDBTable)
+
+
+def pk(*names: str) -> list[Props]:
+    return [{"AttributeName": n, "AttributeType": "S"} for n in names]
+
+
+def index(name: str, attribute: str, projection: str = "KEYS_ONLY",
+          throughput: tuple[int, int] | None = None, **extra: Any) -> Props:
+    gsi: Props = {"IndexName": name,
+                  "KeySchema": [{"AttributeName": attribute, "KeyType": "HASH"}],
+                  "Projection": {"ProjectionType": projection, **extra}}
+    if throughput:
+        gsi["ProvisionedThroughput"] = units(*throughput)
+    return gsi
+
+
+def units(read: int, write: int) -> Props:
+    return {"ReadCapacityUnits": read, "WriteCapacityUnits": write}
+
+
+def changed(base: Props, **changes: Any) -> Props:
+    """A copy of base with changes applied; a change to None removes the property."""
+    out = copy.deepcopy(base)
+    for key, value in changes.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+ON_DEMAND: Props = {
+    "TableName": "events",
+    "BillingMode": "PAY_PER_REQUEST",
+    "AttributeDefinitions": pk("pk", "owner"),
+    "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+    "GlobalSecondaryIndexes": [index("by-owner", "owner")],
+}
+PROVISIONED = changed(ON_DEMAND, BillingMode="PROVISIONED", ProvisionedThroughput=units(4, 2),
+                      GlobalSecondaryIndexes=[index("by-owner", "owner", throughput=(1, 1))])
+
+
+@pytest.fixture
+def kind(clients: AwsClients) -> DynamoDBTable:
+    return DynamoDBTable(clients)
+
+
+@pytest.fixture
+def key_id(clients: AwsClients) -> str:
+    return str(clients.client("kms").create_key()["KeyMetadata"]["KeyId"])
+
+
+@pytest.fixture
+def update_calls(clients: AwsClients) -> Iterator[list[Props]]:
+    """Every UpdateTable request the kind sends, as parameters."""
+    calls: list[Props] = []
+
+    def record(params: Props, **_: Any) -> None:
+        calls.append(copy.deepcopy(params))
+
+    events = clients.client("dynamodb").meta.events
+    events.register("provide-client-params.dynamodb.UpdateTable", record)
+    yield calls
+    events.unregister("provide-client-params.dynamodb.UpdateTable", record)
+
+
+def drifted(kind: DynamoDBTable, desired: Props) -> set[str]:
+    observed = kind.observe(desired["TableName"], desired)
+    assert observed is not None
+    return {entry.path.split("/")[1] for entry in DIFF.diff(desired, observed.properties)}
+
+
+def full_table(key: str) -> Props:
+    return {
+        "TableName": "orders",
+        "BillingMode": "PROVISIONED",
+        "ProvisionedThroughput": units(5, 3),
+        "AttributeDefinitions": [
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+            {"AttributeName": "owner", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                      {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "GlobalSecondaryIndexes": [index("by-owner", "owner", "INCLUDE", (2, 1),
+                                         NonKeyAttributes=["total", "status"])],
+        "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True},
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True,
+                                             "RecoveryPeriodInDays": 7},
+        "DeletionProtectionEnabled": True,
+        "StreamSpecification": {"StreamViewType": "NEW_AND_OLD_IMAGES"},
+    }
+
+
+# --- create and observe -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("billing", ["PROVISIONED", "PAY_PER_REQUEST"])
+def test_create_with_every_property_observes_exactly_the_declared_values(
+        kind: DynamoDBTable, key_id: str, billing: str) -> None:
+    desired = full_table(key_id)
+    if billing == "PAY_PER_REQUEST":
+        desired = changed(desired, BillingMode=billing, ProvisionedThroughput=None)
+        del desired["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"]
+    tags = {"team": "toron", "reconciler:owner": "test"}
+
+    created = kind.create(desired, tags)
+
+    assert created.physical_id == "orders"
+    assert created.attributes["Arn"] == ARN + "orders"
+    observed = kind.observe("orders", desired)
+    assert observed is not None
+    assert {k: observed.properties[k] for k in desired} == desired
+    assert DIFF.diff(desired, observed.properties) == []
+    assert observed.tags == tags
+    assert observed.attributes["Ref"] == "orders"
+    assert observed.attributes["Arn"] == ARN + "orders"
+    assert observed.attributes["StreamArn"].startswith(ARN + "orders/stream/")
+
+
+def test_minimal_table_observes_server_defaults_normalized(kind: DynamoDBTable) -> None:
+    desired = {"TableName": "plain", "AttributeDefinitions": pk("pk"),
+               "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+               "ProvisionedThroughput": units(1, 1)}
+    kind.create(desired, {})
+
+    observed = kind.observe("plain", desired)
+
+    assert observed is not None
+    assert observed.properties == {
+        **desired,
+        "BillingMode": "PROVISIONED",
+        "GlobalSecondaryIndexes": [],
+        "SSESpecification": {"SSEEnabled": False},
+        "StreamSpecification": None,
+        "DeletionProtectionEnabled": False,
+    }
+    assert observed.attributes["StreamArn"] is None
+    assert observed.tags == {}
+
+
+def test_observe_missing_table_is_none(kind: DynamoDBTable) -> None:
+    assert kind.observe("nope", {"TableName": "nope"}) is None
+
+
+@pytest.mark.parametrize(("declared", "operations"), [
+    ((), ["DescribeTable", "ListTagsOfResource"]),
+    (("TimeToLiveSpecification",), ["DescribeTable", "DescribeTimeToLive",
+                                    "ListTagsOfResource"]),
+    (("TimeToLiveSpecification", "PointInTimeRecoverySpecification"),
+     ["DescribeTable", "DescribeTimeToLive", "DescribeContinuousBackups",
+      "ListTagsOfResource"]),
+])
+def test_observe_reads_only_what_is_declared(clients: AwsClients, kind: DynamoDBTable,
+                                             key_id: str, declared: tuple[str, ...],
+                                             operations: list[str]) -> None:
+    full = full_table(key_id)
+    kind.create(full, {"a": "1"})
+    desired = {k: v for k, v in full.items()
+               if k not in ("TimeToLiveSpecification", "PointInTimeRecoverySpecification")
+               or k in declared}
+    seen: list[str] = []
+    clients.on_call(lambda service, operation, result: seen.append(operation))
+
+    observed = kind.observe("orders", desired)
+
+    assert observed is not None
+    assert seen == operations
+    assert DIFF.diff(desired, observed.properties) == []
+
+
+def test_on_demand_after_provisioned_hides_stale_throughput(kind: DynamoDBTable) -> None:
+    """moto keeps the old figures visible after a switch to on-demand; AWS shows 0/0."""
+    kind.create(PROVISIONED, {})
+    kind.aws.client("dynamodb").update_table(TableName="events", BillingMode="PAY_PER_REQUEST")
+
+    observed = kind.observe("events", ON_DEMAND)
+
+    assert observed is not None
+    assert observed.properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert observed.properties["ProvisionedThroughput"] is None
+    assert observed.properties["GlobalSecondaryIndexes"] == ON_DEMAND["GlobalSecondaryIndexes"]
+
+
+def test_declared_alias_matches_the_key_arn_aws_reports(clients: AwsClients,
+                                                        kind: DynamoDBTable) -> None:
+    kms = clients.client("kms")
+    key = kms.create_key()["KeyMetadata"]
+    kms.create_alias(AliasName="alias/cache", TargetKeyId=key["KeyId"])
+    sse = {"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": key["Arn"]}
+    kind.create(changed(ON_DEMAND, SSESpecification=sse), {})
+    desired = changed(ON_DEMAND, SSESpecification={**sse, "KMSMasterKeyId": "alias/cache"})
+
+    observed = kind.observe("events", desired)
+
+    assert observed is not None
+    assert observed.properties["SSESpecification"]["KMSMasterKeyId"] == "alias/cache"
+    other = kms.create_key()["KeyMetadata"]
+    kms.update_alias(AliasName="alias/cache", TargetKeyId=other["KeyId"])
+    observed = kind.observe("events", desired)
+    assert observed is not None
+    assert observed.properties["SSESpecification"]["KMSMasterKeyId"] == key["Arn"]
+
+
+def test_observe_aws_only_shapes_stubbed(kind: DynamoDBTable) -> None:
+    """Stubbed (moto never answers like this): a PROVISIONED table without
+    BillingModeSummary, no SSEDescription, and TTL that AWS reports DISABLED without its
+    attribute name, so only Enabled may drift."""
+    ddb = kind.aws.client("dynamodb")
+    desired = {"TableName": "legacy", "AttributeDefinitions": pk("pk"),
+               "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+               "ProvisionedThroughput": units(3, 3), "BillingMode": "PROVISIONED",
+               "SSESpecification": {"SSEEnabled": False},
+               "TimeToLiveSpecification": {"AttributeName": "expires_at", "Enabled": True}}
+    with Stubber(ddb) as stub:
+        stub.add_response("describe_table", {"Table": {
+            "TableName": "legacy", "TableStatus": "ACTIVE", "TableArn": ARN + "legacy",
+            "AttributeDefinitions": pk("pk"),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "ProvisionedThroughput": units(3, 3)}},
+            {"TableName": "legacy"})
+        stub.add_response("describe_time_to_live",
+                          {"TimeToLiveDescription": {"TimeToLiveStatus": "DISABLED"}},
+                          {"TableName": "legacy"})
+        stub.add_response("list_tags_of_resource", {"Tags": []},
+                          {"ResourceArn": ARN + "legacy"})
+        observed = kind.observe("legacy", desired)
+
+    assert observed is not None
+    assert [e.to_json() for e in DIFF.diff(desired, observed.properties)] == [
+        {"path": "/TimeToLiveSpecification/Enabled", "old": False, "new": True}]
+
+
+# --- update -----------------------------------------------------------------------------------
+
+TTL = {"AttributeName": "expires_at", "Enabled": True}
+PITR = {"PointInTimeRecoveryEnabled": True}
+
+UPDATES = [
+    # (case, start, target, properties expected to drift)
+    ("to-provisioned", ON_DEMAND, PROVISIONED,
+     {"BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes"}),
+    ("to-on-demand", PROVISIONED, ON_DEMAND, {"BillingMode"}),
+    ("table-throughput", PROVISIONED, changed(PROVISIONED, ProvisionedThroughput=units(9, 6)),
+     {"ProvisionedThroughput"}),
+    ("index-throughput", PROVISIONED, changed(PROVISIONED, GlobalSecondaryIndexes=[
+        index("by-owner", "owner", throughput=(3, 2))]), {"GlobalSecondaryIndexes"}),
+    ("index-added", ON_DEMAND, changed(
+        ON_DEMAND, AttributeDefinitions=pk("pk", "owner", "kind"),
+        GlobalSecondaryIndexes=[index("by-owner", "owner"), index("by-kind", "kind")]),
+     {"AttributeDefinitions", "GlobalSecondaryIndexes"}),
+    ("index-added-provisioned", PROVISIONED, changed(
+        PROVISIONED, AttributeDefinitions=pk("pk", "owner", "kind"),
+        GlobalSecondaryIndexes=[index("by-owner", "owner", throughput=(1, 1)),
+                                index("by-kind", "kind", throughput=(2, 2))]),
+     {"AttributeDefinitions", "GlobalSecondaryIndexes"}),
+    ("index-removed", ON_DEMAND, changed(ON_DEMAND, AttributeDefinitions=pk("pk"),
+                                         GlobalSecondaryIndexes=[]),
+     {"AttributeDefinitions", "GlobalSecondaryIndexes"}),
+    ("index-swapped", ON_DEMAND, changed(
+        ON_DEMAND, AttributeDefinitions=pk("pk", "kind"),
+        GlobalSecondaryIndexes=[index("by-kind", "kind")]),
+     {"AttributeDefinitions", "GlobalSecondaryIndexes"}),
+    ("index-projection-rebuilt", ON_DEMAND, changed(ON_DEMAND, GlobalSecondaryIndexes=[
+        index("by-owner", "owner", "INCLUDE", NonKeyAttributes=["total"])]),
+     {"GlobalSecondaryIndexes"}),
+    ("ttl-enabled", ON_DEMAND, changed(ON_DEMAND, TimeToLiveSpecification=TTL),
+     {"TimeToLiveSpecification"}),
+    ("ttl-disabled", changed(ON_DEMAND, TimeToLiveSpecification=TTL),
+     changed(ON_DEMAND, TimeToLiveSpecification={**TTL, "Enabled": False}),
+     {"TimeToLiveSpecification"}),
+    ("ttl-renamed", changed(ON_DEMAND, TimeToLiveSpecification=TTL),
+     changed(ON_DEMAND, TimeToLiveSpecification={**TTL, "AttributeName": "ttl"}),
+     {"TimeToLiveSpecification"}),
+    ("stream-enabled", ON_DEMAND,
+     changed(ON_DEMAND, StreamSpecification={"StreamViewType": "KEYS_ONLY"}),
+     {"StreamSpecification"}),
+    ("protection-on", ON_DEMAND, changed(ON_DEMAND, DeletionProtectionEnabled=True),
+     {"DeletionProtectionEnabled"}),
+    ("protection-off", changed(ON_DEMAND, DeletionProtectionEnabled=True),
+     changed(ON_DEMAND, DeletionProtectionEnabled=False), {"DeletionProtectionEnabled"}),
+    ("pitr-enabled", ON_DEMAND, changed(ON_DEMAND, PointInTimeRecoverySpecification=PITR),
+     {"PointInTimeRecoverySpecification"}),
+    ("pitr-period", changed(ON_DEMAND, PointInTimeRecoverySpecification=PITR),
+     changed(ON_DEMAND, PointInTimeRecoverySpecification={**PITR, "RecoveryPeriodInDays": 10}),
+     {"PointInTimeRecoverySpecification"}),
+    ("pitr-disabled", changed(ON_DEMAND, PointInTimeRecoverySpecification=PITR),
+     changed(ON_DEMAND, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}),
+     {"PointInTimeRecoverySpecification"}),
+    ("several-at-once", ON_DEMAND, changed(
+        PROVISIONED, DeletionProtectionEnabled=True, TimeToLiveSpecification=TTL,
+        StreamSpecification={"StreamViewType": "NEW_IMAGE"}),
+     {"BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes",
+      "DeletionProtectionEnabled", "TimeToLiveSpecification", "StreamSpecification"}),
+]
+
+
+@pytest.mark.parametrize(("start", "target", "expected"), [u[1:] for u in UPDATES],
+                         ids=[u[0] for u in UPDATES])
+def test_update_brings_only_the_drifted_properties_to_desired(
+        kind: DynamoDBTable, update_calls: list[Props], start: Props, target: Props,
+        expected: set[str]) -> None:
+    kind.create(start, {})
+    observed = kind.observe("events", target)
+    assert observed is not None
+    drift = frozenset(e.path.split("/")[1] for e in DIFF.diff(target, observed.properties))
+    assert drift == expected
+
+    kind.update("events", target, observed, drift)
+
+    assert drifted(kind, target) == set()
+    for call in update_calls:
+        structural = [u for u in call.get("GlobalSecondaryIndexUpdates", ())
+                      if "Create" in u or "Delete" in u]
+        assert len(structural) <= 1, f"AWS allows one index create/delete per call: {call}"
+
+
+def test_update_disables_what_is_no_longer_declared(kind: DynamoDBTable) -> None:
+    start = changed(ON_DEMAND, StreamSpecification={"StreamViewType": "KEYS_ONLY"},
+                    TimeToLiveSpecification=TTL, PointInTimeRecoverySpecification=PITR)
+    kind.create(start, {})
+    observed = kind.observe("events", start)
+    assert observed is not None
+
+    kind.update("events", ON_DEMAND, observed, frozenset(
+        {"StreamSpecification", "TimeToLiveSpecification", "PointInTimeRecoverySpecification"}))
+
+    after = kind.observe("events", start)
+    assert after is not None
+    assert after.properties["StreamSpecification"] is None
+    assert after.properties["TimeToLiveSpecification"]["Enabled"] is False
+    assert after.properties["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": False}
+
+
+def test_update_touches_nothing_that_did_not_drift(kind: DynamoDBTable,
+                                                   update_calls: list[Props]) -> None:
+    kind.create(PROVISIONED, {})
+    observed = kind.observe("events", PROVISIONED)
+    assert observed is not None
+
+    kind.update("events", PROVISIONED, observed, frozenset({"ProvisionedThroughput"}))
+
+    assert update_calls == []  # same throughput: AWS would refuse a no-op change
+
+
+def _describe(name: str, **extra: Any) -> Props:
+    return {"Table": {"TableName": name, "TableStatus": "ACTIVE", "TableArn": ARN + name,
+                      "AttributeDefinitions": pk("pk"),
+                      "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], **extra}}
+
+
+@pytest.mark.parametrize(("sse", "sent"), [
+    ({"SSEEnabled": True, "SSEType": "KMS", "KMSMasterKeyId": "alias/new"},
+     {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": "alias/new"}),
+    ({"SSEEnabled": False}, {"Enabled": False}),
+    (None, {"Enabled": False}),
+], ids=["key-changed", "disabled", "no-longer-declared"])
+def test_sse_update_request_stubbed_because_moto_ignores_it(
+        kind: DynamoDBTable, sse: Props | None, sent: Props) -> None:
+    """Stubbed: moto accepts SSE changes on UpdateTable and silently ignores them, so the
+    request is checked against the real service model instead."""
+    desired = changed(ON_DEMAND, TableName="vault", SSESpecification=sse)
+    encrypted = {"SSEDescription": {"Status": "ENABLED", "SSEType": "KMS",
+                                    "KMSMasterKeyArn": "arn:aws:kms:us-east-1:1:key/old"}}
+    ddb = kind.aws.client("dynamodb")
+    with Stubber(ddb) as stub:
+        stub.add_response("describe_table", _describe("vault", **encrypted), {"TableName": "vault"})
+        stub.add_response("update_table", {}, {"TableName": "vault", "SSESpecification": sent})
+        stub.add_response("describe_table", _describe("vault"), {"TableName": "vault"})
+        kind.update("vault", desired, _observation("vault"), frozenset({"SSESpecification"}))
+        stub.assert_no_pending_responses()
+
+
+def _observation(name: str) -> Observation:
+    return Observation(physical_id=name, properties={}, tags={})
+
+
+def test_stream_view_change_disables_then_enables_stubbed(kind: DynamoDBTable) -> None:
+    """Stubbed: AWS cannot change an enabled stream's view type, so the kind disables the
+    stream and enables a new one; moto refuses to re-enable a stream once one existed."""
+    ddb = kind.aws.client("dynamodb")
+    desired = changed(ON_DEMAND, TableName="feed",
+                      StreamSpecification={"StreamViewType": "NEW_IMAGE"})
+    enabled = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}}
+    with Stubber(ddb) as stub:
+        stub.add_response("describe_table", _describe("feed", **enabled), {"TableName": "feed"})
+        stub.add_response("update_table", {}, {"TableName": "feed",
+                                               "StreamSpecification": {"StreamEnabled": False}})
+        stub.add_response("describe_table", _describe("feed"), {"TableName": "feed"})
+        stub.add_response("update_table", {}, {"TableName": "feed", "StreamSpecification": {
+            "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}})
+        stub.add_response("describe_table", _describe("feed"), {"TableName": "feed"})
+        kind.update("feed", desired, _observation("feed"), frozenset({"StreamSpecification"}))
+        stub.assert_no_pending_responses()
+
+
+def test_update_waits_for_table_and_indexes_to_be_active_stubbed(kind: DynamoDBTable) -> None:
+    """Stubbed: moto is ACTIVE at once; AWS keeps a table UPDATING and a new index
+    CREATING for a while, and refuses the next UpdateTable meanwhile."""
+    kind.poll_seconds = 0
+    ddb = kind.aws.client("dynamodb")
+    creating = [{"IndexName": "by-owner", "IndexStatus": "CREATING",
+                 "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
+                 "Projection": {"ProjectionType": "KEYS_ONLY"}}]
+    desired = changed(ON_DEMAND, TableName="busy", DeletionProtectionEnabled=True)
+    with Stubber(ddb) as stub:
+        stub.add_response("describe_table", _describe("busy", TableStatus="UPDATING"),
+                          {"TableName": "busy"})
+        stub.add_response("describe_table", _describe("busy", GlobalSecondaryIndexes=creating),
+                          {"TableName": "busy"})
+        stub.add_response("describe_table", _describe("busy"), {"TableName": "busy"})
+        stub.add_response("update_table", {},
+                          {"TableName": "busy", "DeletionProtectionEnabled": True})
+        stub.add_response("describe_table", _describe("busy"), {"TableName": "busy"})
+        kind.update("busy", desired, _observation("busy"),
+                    frozenset({"DeletionProtectionEnabled"}))
+        stub.assert_no_pending_responses()
+
+
+# --- tags and delete --------------------------------------------------------------------------
+
+def test_set_tags_adds_changes_and_removes_without_duplicates(kind: DynamoDBTable) -> None:
+    kind.create(ON_DEMAND, {"keep": "1", "change": "old", "drop": "x"})
+
+    kind.set_tags("events", {"change": "new", "added": "2", "keep": "1"}, ["drop", "absent"])
+
+    raw = kind.aws.client("dynamodb").list_tags_of_resource(ResourceArn=ARN + "events")["Tags"]
+    assert sorted((t["Key"], t["Value"]) for t in raw) == [
+        ("added", "2"), ("change", "new"), ("keep", "1")]
+    observed = kind.observe("events", ON_DEMAND)
+    assert observed is not None
+    assert observed.tags == {"keep": "1", "change": "new", "added": "2"}
+
+
+def test_delete_removes_the_table_and_tolerates_absence(kind: DynamoDBTable) -> None:
+    kind.create(ON_DEMAND, {})
+
+    kind.delete("events", ON_DEMAND)
+    kind.delete("events", ON_DEMAND)
+
+    assert kind.observe("events", ON_DEMAND) is None
+
+
+def test_delete_with_deletion_protection_fails_clearly(kind: DynamoDBTable) -> None:
+    desired = changed(ON_DEMAND, DeletionProtectionEnabled=True)
+    kind.create(desired, {})
+
+    with pytest.raises(ReconcilerError, match="DeletionProtectionEnabled"):
+        kind.delete("events", desired)
+
+    assert kind.observe("events", desired) is not None
+
+
+# --- identity and validation ------------------------------------------------------------------
+
+def test_physical_id_is_the_table_name(kind: DynamoDBTable) -> None:
+    assert kind.physical_id({"TableName": "events"}) == "events"
+    assert kind.physical_id({}) is None
+
+
+@pytest.mark.parametrize(("owner", "logical_id"), [
+    ("reconciler", "CacheTable"),
+    ("team a/prod", "Cache::Table"),
+    ("o" * 300, "L" * 300),
+])
+def test_generated_name_is_a_valid_unique_table_name(kind: DynamoDBTable, owner: str,
+                                                     logical_id: str) -> None:
+    first = kind.generated_name(logical_id, owner)["TableName"]
+    second = kind.generated_name(logical_id, owner)["TableName"]
+
+    assert re.fullmatch(r"[a-zA-Z0-9_.-]{3,255}", first)
+    assert first != second
+    assert first.startswith(re.sub(r"[^a-zA-Z0-9_.-]+", "-", owner)[:20])
+
+
+VALID = {"TableName": "events", "BillingMode": "PAY_PER_REQUEST",
+         "AttributeDefinitions": pk("pk", "owner"),
+         "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+         "GlobalSecondaryIndexes": [index("by-owner", "owner")]}
+
+INVALID = [
+    ("provisioned-without-throughput", changed(VALID, BillingMode=None),
+     ["/ProvisionedThroughput", "/GlobalSecondaryIndexes/0/ProvisionedThroughput"]),
+    ("on-demand-with-throughput", changed(VALID, ProvisionedThroughput=units(1, 1)),
+     ["/ProvisionedThroughput"]),
+    ("on-demand-index-with-throughput",
+     changed(VALID, GlobalSecondaryIndexes=[index("by-owner", "owner", throughput=(1, 1))]),
+     ["/GlobalSecondaryIndexes/0/ProvisionedThroughput"]),
+    ("zero-throughput", changed(VALID, BillingMode="PROVISIONED",
+                                ProvisionedThroughput=units(0, 1),
+                                GlobalSecondaryIndexes=[index("by-owner", "owner",
+                                                              throughput=(1, 1))]),
+     ["/ProvisionedThroughput/ReadCapacityUnits"]),
+    ("unknown-billing-mode", changed(VALID, BillingMode="ON_DEMAND"), ["/BillingMode"]),
+    ("key-not-defined", changed(VALID, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}]),
+     ["/KeySchema/0/AttributeName", "/AttributeDefinitions/0"]),
+    ("index-key-not-defined", changed(VALID, AttributeDefinitions=pk("pk")),
+     ["/GlobalSecondaryIndexes/0/KeySchema/0/AttributeName"]),
+    ("unused-definition", changed(VALID, AttributeDefinitions=pk("pk", "owner", "extra")),
+     ["/AttributeDefinitions/2"]),
+    ("range-first", changed(VALID, KeySchema=[{"AttributeName": "pk", "KeyType": "RANGE"}]),
+     ["/KeySchema"]),
+    ("kms-key-without-kms-type", changed(VALID, SSESpecification={
+        "SSEEnabled": True, "KMSMasterKeyId": "alias/x"}), ["/SSESpecification/SSEType"]),
+    ("kms-key-with-sse-off", changed(VALID, SSESpecification={
+        "SSEEnabled": False, "SSEType": "KMS", "KMSMasterKeyId": "alias/x"}),
+     ["/SSESpecification/KMSMasterKeyId"]),
+    ("ttl-without-attribute", changed(VALID, TimeToLiveSpecification={"Enabled": True}),
+     ["/TimeToLiveSpecification/AttributeName"]),
+    ("stream-view-type", changed(VALID, StreamSpecification={"StreamViewType": "ALL"}),
+     ["/StreamSpecification/StreamViewType"]),
+    ("include-without-attributes",
+     changed(VALID, GlobalSecondaryIndexes=[index("by-owner", "owner", "INCLUDE")]),
+     ["/GlobalSecondaryIndexes/0/Projection/NonKeyAttributes"]),
+    ("attributes-without-include",
+     changed(VALID, GlobalSecondaryIndexes=[index("by-owner", "owner", "ALL",
+                                                  NonKeyAttributes=["a"])]),
+     ["/GlobalSecondaryIndexes/0/Projection/NonKeyAttributes"]),
+    ("duplicate-index", changed(VALID, GlobalSecondaryIndexes=[index("by-owner", "owner")] * 2),
+     ["/GlobalSecondaryIndexes/1/IndexName"]),
+    ("unmanaged-index-setting", changed(VALID, GlobalSecondaryIndexes=[
+        {**index("by-owner", "owner"), "WarmThroughput": {"ReadUnitsPerSecond": 1}}]),
+     ["/GlobalSecondaryIndexes/0/WarmThroughput"]),
+    ("bad-table-name", changed(VALID, TableName="no spaces"), ["/TableName"]),
+    ("recovery-period-without-pitr", changed(VALID, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": False, "RecoveryPeriodInDays": 7}),
+     ["/PointInTimeRecoverySpecification/RecoveryPeriodInDays"]),
+]
+
+
+@pytest.mark.parametrize(("props", "pointers"), [c[1:] for c in INVALID],
+                         ids=[c[0] for c in INVALID])
+def test_validate_rejects_what_aws_would(props: Props, pointers: list[str]) -> None:
+    assert [p for p, _ in DynamoDBTable.validate(props)] == pointers
+
+
+@pytest.mark.parametrize("props", [
+    VALID,
+    PROVISIONED,
+    changed(VALID, SSESpecification={"SSEEnabled": True, "SSEType": "KMS",
+                                     "KMSMasterKeyId": {"Ref": "DataKey"}}),
+    changed(VALID, BillingMode={"Fn::If": ["Prod", "PROVISIONED", "PAY_PER_REQUEST"]},
+            ProvisionedThroughput={"Fn::If": ["Prod", units(1, 1), {"Ref": "AWS::NoValue"}]}),
+], ids=["on-demand", "provisioned", "intrinsic-key", "intrinsic-billing"])
+def test_validate_accepts_valid_and_unresolved_values(props: Props) -> None:
+    assert DynamoDBTable.validate(props) == []
+
+
+def test_kind_declares_its_contract() -> None:
+    assert DynamoDBTable.create_only() == {"TableName", "KeySchema"}
+    assert DynamoDBTable.attributes == {"Arn", "StreamArn"}
+    assert DynamoDBTable.data_bearing is True
+    unmanaged = set(DynamoDBTable.schema()["properties"]) - DynamoDBTable.managed_properties
+    assert {"Arn", "StreamArn", "LocalSecondaryIndexes"} <= unmanaged
