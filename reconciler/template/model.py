@@ -60,6 +60,8 @@ class Template:
     parameters: dict[str, Any]
     conditions: dict[str, bool]
     files: list[str]
+    # Parameters declared NoEcho: their values must be masked wherever they end up.
+    no_echo_parameters: frozenset[str] = frozenset()
 
 
 class ResourceLookup:

@@ -1,0 +1,258 @@
+"""Check intrinsic functions where they are written, before anything runs.
+
+Reports malformed arguments, unsupported functions and pseudo parameters,
+and references to unknown names, each at its line; and collects which
+resources a value depends on (skipping Fn::If branches that are not taken).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.template.intrinsics import (
+    CONDITION_FUNCTIONS,
+    FUNCTIONS,
+    NO_VALUE,
+    PSEUDO_PARAMETERS,
+    function_name,
+    get_att_target,
+    split_variable,
+    sub_arguments,
+    sub_parts,
+)
+from reconciler.template.located import child_line, line_of
+
+Problem = tuple[int, str]
+
+# Meaningful only inside a CloudFormation stack, which this reconciler never creates.
+STACK_PSEUDO_PARAMETERS = ("AWS::StackName", "AWS::StackId", "AWS::NotificationARNs")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The names a template declares, for checking references."""
+
+    parameters: Mapping[str, Any]  # name -> resolved value (for type checks in Sub)
+    resources: Mapping[str, str]  # every declared logical ID -> its Type
+    excluded: Mapping[str, str] = field(default_factory=dict)  # logical ID -> false Condition
+    conditions: Mapping[str, bool | None] = field(default_factory=dict)  # None: not evaluated
+    attributes: Callable[[str], Collection[str] | None] = lambda _type: None
+    # True when some file could not be read: its names are missing, so unknown names are
+    # not reported (they would be noise hiding the real error).
+    incomplete: bool = False
+
+
+@dataclass
+class IntrinsicCheck:
+    scope: Scope
+    in_condition: bool = False
+    problems: list[Problem] = field(default_factory=list)
+    dependencies: set[str] = field(default_factory=set)  # resources, from live branches only
+    condition_refs: set[str] = field(default_factory=set)  # conditions named by Condition/Fn::If
+
+    # --- values (Properties, and the operands of Fn::Equals) ---------------------------
+
+    def walk(self, value: Any, line: int, live: bool = True) -> None:
+        name = function_name(value)
+        if name is not None:
+            self._function(name, value[name], line_of(value, line), live)
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                self.walk(child, child_line(value, key, line), live)
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                self.walk(child, child_line(value, index, line), live)
+
+    def _function(self, name: str, arg: Any, line: int, live: bool) -> None:
+        if name == "Ref":
+            if isinstance(arg, str):
+                self._ref(arg, line, live, "Ref")
+            else:
+                self.problems.append((line, "Ref takes the name of a resource or parameter"))
+        elif name == "Fn::GetAtt":
+            target = get_att_target(arg)
+            if target is None:
+                self.problems.append((line, "Fn::GetAtt takes [LogicalId, Attribute] or "
+                                            "'LogicalId.Attribute' (attribute names are literal)"))
+            else:
+                self._get_att(*target, line, live)
+        elif name == "Fn::Sub":
+            self._sub(arg, line, live)
+        elif name in ("Fn::Join", "Fn::Select", "Fn::Split"):
+            self._list_function(name, arg, line, live)
+        elif name == "Fn::If" and not self.in_condition:
+            self._if(arg, line, live)
+        elif name == "Fn::If":
+            self.problems.append((line, "Fn::If cannot be used inside Conditions"))
+        elif name in CONDITION_FUNCTIONS:
+            where = "as an operand of Fn::Equals" if self.in_condition else "outside Conditions"
+            self.problems.append((line, f"{name} cannot be used {where}"))
+        else:
+            supported = ", ".join(FUNCTIONS)
+            self.problems.append((line, f"intrinsic function {name} is not supported "
+                                        f"(supported: {supported})"))
+
+    def _ref(self, name: str, line: int, live: bool, via: str) -> None:
+        if name in self.scope.parameters:
+            return
+        if name.startswith("AWS::"):
+            self._pseudo(name, line, via)
+        elif name in self.scope.resources:
+            self._resource(name, line, live, via)
+        elif not self.scope.incomplete:
+            self.problems.append((line, f"{via} to unknown resource or parameter '{name}'"))
+
+    def _pseudo(self, name: str, line: int, via: str) -> None:
+        if name == NO_VALUE and via != "Ref":
+            self.problems.append((line, f"{NO_VALUE} can only be used with Ref"))
+        elif name in STACK_PSEUDO_PARAMETERS:
+            self.problems.append((line, f"pseudo parameter {name} is not supported: "
+                                        "there is no CloudFormation stack"))
+        elif name not in PSEUDO_PARAMETERS and name != NO_VALUE:
+            self.problems.append((line, f"unknown pseudo parameter {name} (supported: "
+                                        f"{', '.join(PSEUDO_PARAMETERS)}, {NO_VALUE})"))
+
+    def _resource(self, name: str, line: int, live: bool, via: str) -> None:
+        if self.in_condition:
+            self.problems.append((line, f"{via} to resource '{name}': conditions can only use "
+                                        "parameters and pseudo parameters"))
+            return
+        if not live:
+            return
+        if name in self.scope.excluded:
+            self.problems.append((line, f"{via} to '{name}', which is left out because its "
+                                        f"Condition {self.scope.excluded[name]} is false"))
+            return
+        self.dependencies.add(name)
+
+    def _get_att(self, logical_id: str, attribute: str, line: int, live: bool,
+                 via: str = "Fn::GetAtt") -> None:
+        if logical_id in self.scope.parameters:
+            self.problems.append((line, f"{via} {logical_id}.{attribute}: '{logical_id}' is a "
+                                        "parameter, not a resource"))
+            return
+        type_name = self.scope.resources.get(logical_id)
+        if type_name is None:
+            if not self.scope.incomplete:
+                self.problems.append((line, f"{via} to unknown resource '{logical_id}'"))
+            return
+        documented = self.scope.attributes(type_name)
+        if documented is not None and attribute not in documented:
+            listed = ", ".join(sorted(documented)) or "none"
+            self.problems.append((line, f"{via} {logical_id}.{attribute}: {type_name} has "
+                                        f"no attribute '{attribute}' (it has: {listed})"))
+            return
+        self._resource(logical_id, line, live, via)
+
+    def _sub(self, arg: Any, line: int, live: bool) -> None:
+        parsed = sub_arguments(arg)
+        if parsed is None:
+            self.problems.append((line, "Fn::Sub takes a string or [string, {variables}]"))
+            return
+        text, variables = parsed
+        for key, value in variables.items():
+            self.walk(value, child_line(variables, key, line), live)
+        for is_variable, part in sub_parts(text):
+            if not is_variable or part in variables:
+                continue
+            if not part:
+                self.problems.append((line, "Fn::Sub has an empty ${}"))
+                continue
+            logical_id, attribute = split_variable(part)
+            if attribute is not None:
+                self._get_att(logical_id, attribute, line, live, "Fn::Sub")
+                continue
+            self._ref(logical_id, line, live, "Fn::Sub")
+            if isinstance(self.scope.parameters.get(logical_id), list):
+                self.problems.append((line, f"Fn::Sub cannot insert list parameter "
+                                            f"'{logical_id}' (use Fn::Join)"))
+
+    def _list_function(self, name: str, arg: Any, line: int, live: bool) -> None:
+        shapes = {"Fn::Join": "[delimiter, [values]]", "Fn::Select": "[index, [values]]",
+                  "Fn::Split": "[delimiter, string]"}
+        if not isinstance(arg, list) or len(arg) != 2:
+            self.problems.append((line, f"{name} takes {shapes[name]}"))
+            return
+        first, second = arg
+        if name == "Fn::Select":
+            if not (_is_index(first) or function_name(first)):
+                self.problems.append((line, "Fn::Select index must be a non-negative integer"))
+            elif (_is_index(first) and isinstance(second, list) and not function_name(second)
+                    and int(first) >= len(second)):
+                self.problems.append((line, f"Fn::Select index {first} is out of range "
+                                            f"(the list has {len(second)} items)"))
+        elif not isinstance(first, str):
+            self.problems.append((line, f"{name} delimiter must be a string"))
+        if name == "Fn::Split":
+            wrong = not isinstance(second, str) and function_name(second) is None
+        else:
+            wrong = not isinstance(second, list) and function_name(second) is None
+        if wrong:
+            self.problems.append((line, f"{name} takes {shapes[name]}"))
+        for index, child in enumerate(arg):
+            self.walk(child, child_line(arg, index, line), live)
+
+    def _if(self, arg: Any, line: int, live: bool) -> None:
+        if not (isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str)):
+            self.problems.append((line, "Fn::If takes [ConditionName, value if true, "
+                                        "value if false]"))
+            return
+        name = arg[0]
+        value: bool | None = None
+        if name not in self.scope.conditions:
+            self.problems.append((line, f"Fn::If uses unknown condition '{name}'"))
+        else:
+            value = self.scope.conditions[name]
+            self.condition_refs.add(name)
+        for index, taken in ((1, value is not False), (2, value is not True)):
+            self.walk(arg[index], child_line(arg, index, line), live and taken)
+
+    # --- conditions ------------------------------------------------------------------
+
+    def walk_condition(self, value: Any, line: int) -> None:
+        """Check one condition expression (the body of a Conditions entry, or an operand)."""
+        line = line_of(value, line)
+        name = _condition_function(value)
+        if name is None:
+            self.problems.append((line, "a condition must be Fn::Equals, Fn::Not, Fn::And, "
+                                        "Fn::Or or {Condition: Name}"))
+            return
+        arg = value[name]
+        if name == "Condition":
+            if not isinstance(arg, str):
+                self.problems.append((line, "Condition takes a condition name"))
+            elif arg not in self.scope.conditions:
+                self.problems.append((line, f"unknown condition '{arg}'"))
+            else:
+                self.condition_refs.add(arg)
+            return
+        counts = {"Fn::Equals": (2, 2), "Fn::Not": (1, 1), "Fn::And": (2, 10), "Fn::Or": (2, 10)}
+        low, high = counts[name]
+        if not isinstance(arg, list) or not low <= len(arg) <= high:
+            size = str(low) if low == high else f"{low} to {high}"
+            self.problems.append((line, f"{name} takes a list of {size} items"))
+            return
+        for index, operand in enumerate(arg):
+            operand_line = child_line(arg, index, line)
+            if name == "Fn::Equals":
+                self.walk(operand, operand_line)
+            else:
+                self.walk_condition(operand, operand_line)
+
+
+def _condition_function(value: Any) -> str | None:
+    if isinstance(value, dict) and len(value) == 1:
+        (key,) = value
+        if key in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition"):
+            return str(key)
+    return None
+
+
+def _is_index(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value >= 0
+    return isinstance(value, str) and value.isdigit()

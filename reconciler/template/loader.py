@@ -1,0 +1,159 @@
+"""Load a desired tree into a Template, or fail with every issue found in it."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from pathlib import Path
+
+from reconciler.errors import Issue, ValidationFailed
+from reconciler.kinds.base import Kind
+from reconciler.template.conditions import evaluate_conditions
+from reconciler.template.files import discover, read_fragment
+from reconciler.template.fragments import Fragments, merge
+from reconciler.template.graph import check_resources
+from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
+from reconciler.template.model import ResourceDecl, Template
+from reconciler.template.parameters import COMMAND_LINE, resolve_parameters
+from reconciler.template.resource_entry import ResourceEntry, parse_entry
+from reconciler.template.schema_check import check_properties
+
+
+def load_tree(path: str | Path, parameters: Mapping[str, str],
+              catalog: Mapping[str, type[Kind]], *, pseudo: Mapping[str, str] | None = None,
+              max_file_bytes: int | None = None) -> Template:
+    """Parse, merge and check every fragment under ``path``.
+
+    ``parameters`` are the ``--parameter`` overrides. ``pseudo`` holds the
+    pseudo parameter values (see ``intrinsics.pseudo_parameters``); only
+    conditions need them at load time, and a condition using one that is not
+    given is an issue. Raises ``ValidationFailed`` with all issues.
+    """
+    sources, issues = discover(path)
+    documents = []
+    for source in sources:
+        document, problems = read_fragment(source, max_file_bytes)
+        issues += problems
+        documents.append((source.name, document))
+    # A fragment that could not be read may declare what the others reference.
+    incomplete = bool(issues)
+    fragments, problems = merge(documents)
+    issues += problems
+
+    resolved, problems = resolve_parameters(fragments.parameters, parameters)
+    issues += [i for i in problems if not (incomplete and i.file == COMMAND_LINE)]
+    conditions, problems = evaluate_conditions(fragments.conditions, resolved.values,
+                                               pseudo or {}, fragments.resources, incomplete)
+    issues += problems
+
+    entries = {}
+    for name, decl in fragments.resources.items():
+        entries[name], problems = parse_entry(decl)
+        issues += problems
+    excluded, problems = _excluded(entries, fragments, conditions, incomplete)
+    issues += problems
+    scope = Scope(
+        parameters=resolved.values,
+        resources={name: entry.type or "" for name, entry in entries.items()},
+        excluded=excluded,
+        conditions={name: conditions.get(name) for name in fragments.conditions},
+        attributes=lambda type_name: _attributes(catalog, type_name),
+        incomplete=incomplete,
+    )
+    resources: dict[str, ResourceDecl] = {}
+    for name, entry in entries.items():
+        decl, problems = _check_resource(entry, scope, catalog, live=name not in excluded)
+        issues += problems
+        if decl is not None:
+            resources[name] = decl
+
+    order, problems = check_resources(resources)
+    issues += problems
+    if issues:
+        raise ValidationFailed(issues)
+    return Template(resources=resources, order=order, parameters=resolved.values,
+                    conditions=conditions, files=fragments.files,
+                    no_echo_parameters=resolved.no_echo)
+
+
+def _excluded(entries: Mapping[str, ResourceEntry], fragments: Fragments,
+              conditions: Mapping[str, bool], incomplete: bool,
+              ) -> tuple[dict[str, str], list[Issue]]:
+    """Resources whose Condition is false, with that condition's name."""
+    excluded: dict[str, str] = {}
+    issues = []
+    for name, entry in entries.items():
+        if entry.condition is None:
+            continue
+        if entry.condition not in fragments.conditions:
+            if not incomplete:
+                issues.append(Issue(entry.decl.file, entry.condition_line,
+                                    f"resource '{name}': unknown condition "
+                                    f"'{entry.condition}'"))
+        elif conditions.get(entry.condition) is False:
+            excluded[name] = entry.condition
+    return excluded, issues
+
+
+def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, type[Kind]],
+                    live: bool) -> tuple[ResourceDecl | None, list[Issue]]:
+    """Check one entry; its ResourceDecl when it is part of the template (Condition true)."""
+    decl = entry.decl
+    issues = []
+    check = IntrinsicCheck(scope)
+    check.walk(entry.properties, entry.properties_line, live)
+    issues += [Issue(decl.file, line, f"resource '{decl.name}': {message}")
+               for line, message in check.problems]
+    explicit = []
+    for target, line in entry.depends_on:
+        if target not in scope.resources:
+            if not scope.incomplete:
+                issues.append(Issue(decl.file, line, f"resource '{decl.name}': DependsOn "
+                                                     f"unknown resource '{target}'"))
+        elif live and target in scope.excluded:
+            issues.append(Issue(decl.file, line, f"resource '{decl.name}': DependsOn "
+                                                 f"'{target}', which is left out because its "
+                                                 f"Condition {scope.excluded[target]} is false"))
+        else:
+            explicit.append(target)
+
+    kind = _kind(catalog, entry.type)
+    if entry.type is not None and kind is None:
+        issues.append(Issue(decl.file, _type_line(entry), f"resource '{decl.name}': type "
+                                                          f"{entry.type} is not supported by "
+                                                          "the reconciler"))
+    elif kind is not None and entry.type is not None:
+        issues += check_properties(decl.name, entry.type, entry.properties, kind, decl.file,
+                                   entry.properties_line)
+    if not live or entry.type is None:
+        return None, issues
+    return ResourceDecl(
+        logical_id=decl.name,
+        type=entry.type,
+        properties=entry.properties,
+        file=decl.file,
+        line=decl.line,
+        depends_on=tuple(sorted(set(explicit) | check.dependencies)),
+        deletion_policy=entry.deletion_policy,
+        update_replace_policy=entry.update_replace_policy,
+        settings=entry.settings,
+    ), issues
+
+
+def _kind(catalog: Mapping[str, type[Kind]], type_name: str | None) -> type[Kind] | None:
+    if type_name is None:
+        return None
+    try:
+        return catalog[type_name]
+    except KeyError:
+        return None
+
+
+def _attributes(catalog: Mapping[str, type[Kind]], type_name: str) -> Collection[str] | None:
+    kind = _kind(catalog, type_name)
+    return None if kind is None else kind.attributes
+
+
+def _type_line(entry: ResourceEntry) -> int:
+    body = entry.decl.body
+    key_lines = getattr(body, "key_lines", {})
+    return int(key_lines.get("Type", entry.decl.line))
