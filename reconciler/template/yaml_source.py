@@ -144,30 +144,40 @@ def check_expansion(root: Node, max_nodes: int, max_depth: int) -> None:
     visit per distinct node, while the result is what a naive walk would see.
     """
     sizes: dict[int, tuple[int, int]] = {}
-    in_progress: set[int] = set()
-    stack: list[tuple[Node, bool]] = [(root, False)]
+    in_progress: dict[int, list[Node]] = {}  # node id -> its children, while below it
+    stack: list[Node] = [root]
     while stack:
-        node, finished = stack.pop()
+        node = stack[-1]
         key = id(node)
-        if finished:
-            children = [sizes[id(child)] for child in _children(node)]
-            size = 1 + sum(s for s, _ in children)
-            depth = 1 + max((d for _, d in children), default=0)
-            if size > max_nodes:
-                raise _Refused(_line(node), f"document expands (through YAML aliases) to more "
-                                            f"than {max_nodes} nodes; refusing to load it")
-            if depth > max_depth:
-                raise _Refused(_line(node), f"document nests deeper than {max_depth} levels")
-            sizes[key] = (size, depth)
-            in_progress.discard(key)
-            continue
         if key in sizes:
+            stack.pop()
             continue
-        if key in in_progress:
-            raise _Refused(_line(node), "recursive YAML alias (a node contains itself)")
-        in_progress.add(key)
-        stack.append((node, True))
-        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+        children = in_progress.get(key)
+        if children is None:
+            children = _children(node)
+            in_progress[key] = children
+            for child in children:
+                child_key = id(child)
+                if child_key in in_progress and child_key not in sizes:
+                    raise _Refused(_line(child), "recursive YAML alias (a node contains itself)")
+                if child_key not in sizes:
+                    stack.append(child)
+            if stack[-1] is not node:
+                continue
+        stack.pop()
+        size, depth = 1, 0
+        for child in children:
+            child_size, child_depth = sizes[id(child)]
+            size += child_size
+            depth = max(depth, child_depth)
+        depth += 1
+        if size > max_nodes:
+            raise _Refused(_line(node), f"document expands (through YAML aliases) to more "
+                                        f"than {max_nodes} nodes; refusing to load it")
+        if depth > max_depth:
+            raise _Refused(_line(node), f"document nests deeper than {max_depth} levels")
+        sizes[key] = (size, depth)
+        del in_progress[key]
 
 
 _JSON_STRING_OR_TAB = re.compile(r'"(?:[^"\\]|\\.)*"|\t', re.DOTALL)
