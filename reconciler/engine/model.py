@@ -76,13 +76,19 @@ class Change:
     physical_id: str | None = None
     mode: str = "enforce"
     adopt: bool = False  # apply takes ownership (writes tags, records inventory)
+    managed: bool = False  # in the inventory before this run (a Missing one was lost out of band)
     changed: frozenset[str] = frozenset()  # top-level properties that drift
     result: Result = Result.PENDING
     error: str | None = None
 
     @property
     def drifted(self) -> bool:
-        return bool(self.diff) and self.status != Status.MISSING
+        """Changed or lost out of band (not: newly declared, or removed from git)."""
+        if self.status == Status.MISSING:
+            return self.managed
+        if self.status not in (Status.DRIFTED, Status.BLOCKED):
+            return False
+        return bool(self.diff) and self.action in (Action.UPDATE, Action.REPLACE)
 
     @property
     def actionable(self) -> bool:

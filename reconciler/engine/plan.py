@@ -90,7 +90,8 @@ class Planner:
         lid, owner = decl.logical_id, self.settings.owner
         mode = decl.settings.mode or self.settings.default_mode
         row = self.inventory.get(lid)
-        change = Change(lid, decl.type, Status.IN_SYNC, mode=mode)
+        change = Change(lid, decl.type, Status.IN_SYNC, mode=mode,
+                        managed=row is not None and not row.pending)
         planned = Planned(change, decl, row)
         if row is not None and row.type != decl.type:
             change.status, change.reason = Status.ERROR, (

@@ -1,0 +1,62 @@
+"""One reconcile's outcome, told to the logs and the metrics in the change-set vocabulary."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from reconciler.daemon.metrics import Metrics
+from reconciler.engine.model import Action, Change, Plan, Result, Status
+from reconciler.engine.reconcile import final_status
+
+
+class RunReporter:
+    def __init__(self, metrics: Metrics, log: Any):
+        self.metrics = metrics
+        self.log = log
+
+    def on_plan(self, plan: Plan) -> None:
+        for change in plan.changes:
+            if change.drifted:
+                self.metrics.drift_detected(change.type)
+                self.log.info("drift detected", resource=change.resource, type=change.type,
+                              action=str(change.action), status=str(change.status),
+                              fields=[d.path for d in change.diff])
+            if change.status == Status.ERROR:
+                self.log.error("observe failed", resource=change.resource, type=change.type,
+                               error=change.reason)
+            elif change.blocked and change.action != Action.NONE:
+                self.log.warning("change blocked", resource=change.resource, type=change.type,
+                                 action=str(change.action), reason=change.reason)
+        blocked_deletes = sum(1 for c in plan.changes if c.blocked and c.status == Status.BLOCKED
+                              and c.action in (Action.DELETE, Action.ORPHAN))
+        if blocked_deletes:
+            self.metrics.deletions_blocked(blocked_deletes)
+
+    def on_change(self, change: Change, phase: str) -> None:
+        fields = {"resource": change.resource, "type": change.type,
+                  "action": str(change.action)}
+        if phase == "start":
+            self.log.info("applying", **fields)
+            return
+        result = "success" if change.result == Result.SUCCESS else "error"
+        if change.result != Result.SKIPPED:
+            self.metrics.applied(change.type, str(change.action), result)
+        if change.result == Result.SUCCESS:
+            if change.drifted:
+                self.metrics.drift_corrected(change.type)
+            self.log.info("applied", result="success", **fields)
+        elif change.result == Result.SKIPPED:
+            self.log.warning("skipped", reason=change.reason, **fields)
+        else:
+            self.log.error("apply failed", result="error", error=change.error, **fields)
+
+    def finished(self, plan: Plan, started: float) -> None:
+        now = time.time()
+        self.metrics.set_resources(
+            (c.type, c.resource, str(final_status(c)),
+             final_status(c) in (Status.DRIFTED, Status.MISSING, Status.BLOCKED) and c.drifted)
+            for c in plan.changes if c.resource)
+        self.metrics.reconcile_finished(now - started, plan.converged, now)
+        self.log.info("reconcile finished", converged=plan.converged,
+                      duration=round(now - started, 3), **plan.summary())

@@ -1,0 +1,260 @@
+"""``reconciler run``: follow a git branch and keep AWS converged.
+
+Threads: APScheduler runs the source poll and the periodic drift check; a
+one-shot job drains reconcile requests so that one reconcile runs at a time
+and a burst of pushes becomes one reconcile of the newest revision. The main
+thread only waits for a signal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from reconciler.aws.clients import AwsClients
+from reconciler.cli import check_aws, local_aws_if, parse_parameters
+from reconciler.daemon.http import HttpServer
+from reconciler.daemon.logs import configure_logging
+from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.reporting import RunReporter
+from reconciler.daemon.source import GitSource, SourceError
+from reconciler.daemon.webhooks import WebhookVerifier
+from reconciler.engine import reconcile
+from reconciler.engine.context import EngineSettings
+from reconciler.errors import ReconcilerError, ValidationFailed
+from reconciler.output.status_text import status_json
+from reconciler.runtime import PseudoParameters, build_kinds, load
+from reconciler.state.store import StateStore
+from reconciler.template.intrinsics import resolve
+from reconciler.template.model import Template
+
+
+class Worker:
+    def __init__(self, args: argparse.Namespace, store: StateStore, clients: AwsClients,
+                 metrics: Metrics, source: GitSource, log: Any):
+        self.args = args
+        self.store = store
+        self.clients = clients
+        self.metrics = metrics
+        self.source = source
+        self.log = log
+        self.kinds = build_kinds(clients)
+        self.pseudo = PseudoParameters(clients)
+        self.parameters = parse_parameters(args.parameter)
+        self.stop = threading.Event()
+        self.ready = threading.Event()
+        self.scheduler = BackgroundScheduler(timezone=UTC)
+        self._lock = threading.Lock()
+        self._pending = False
+        self._draining = False
+        self._force_fetch = False
+        self._idle = threading.Event()
+        self._idle.set()
+        self._good: tuple[str, Template] | None = None  # the revision in force
+        self._loaded: str | None = None  # newest revision loaded (valid or not)
+        self._last_errors: list[str] = []
+
+    # --- scheduling ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        args = self.args
+        current = self.source.current()
+        if current is not None:
+            self._load(current.revision, current.path)
+        self.scheduler.add_job(
+            self.poll_source, IntervalTrigger(seconds=args.source_interval,
+                                              jitter=max(1, int(args.source_interval * 0.1))),
+            id="source", max_instances=1, coalesce=True, next_run_time=_now())
+        self.scheduler.add_job(
+            lambda: self.request("interval"),
+            IntervalTrigger(seconds=args.interval, jitter=max(1, int(args.interval * 0.1))),
+            id="drift-check", max_instances=1, coalesce=True)
+        self.scheduler.start()
+
+    def request(self, why: str) -> None:
+        """Ask for a reconcile; coalesces with one already queued or running."""
+        with self._lock:
+            self._pending = True
+            if self._draining or self.stop.is_set():
+                return
+            self._draining = True
+            self._idle.clear()
+        self.log.debug("reconcile requested", reason=why)
+        self.scheduler.add_job(self._drain, id="reconcile", max_instances=1, coalesce=True,
+                               replace_existing=True, misfire_grace_time=None)
+
+    def webhook(self, provider: str) -> None:
+        self.log.info("webhook received", provider=provider)
+        with self._lock:
+            self._force_fetch = True
+        self.scheduler.modify_job("source", next_run_time=_now())
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending or self.stop.is_set():
+                    self._draining = False
+                    self._idle.set()
+                    return
+                self._pending = False
+            try:
+                self.reconcile_once()
+            except Exception as exc:  # the worker never dies of one bad cycle
+                self.log.error("reconcile failed", error=str(exc), exc_info=True)
+
+    # --- source -------------------------------------------------------------------------------
+
+    def poll_source(self) -> None:
+        with self._lock:
+            forced, self._force_fetch = self._force_fetch, False
+        try:
+            revision = self.source.fetch()
+        except SourceError as exc:
+            self.metrics.source_fetched(False)
+            self.log.warning("source fetch failed", error=str(exc),
+                             revision=self._good[0] if self._good else None)
+            if forced:
+                self.request("webhook")
+            return
+        self.metrics.source_fetched(True)
+        self.metrics.set_source_revision(revision)
+        self.store.set_meta("last_fetched_revision", revision)
+        if revision != self._loaded or forced:
+            self.request("webhook" if forced else "new revision")
+
+    def _load(self, revision: str, path: Path) -> None:
+        self._loaded = revision
+        try:
+            template = load(path, self.parameters)
+        except ValidationFailed as failed:
+            errors = [_relative(str(i), path) for i in failed.issues]
+            self._last_errors = errors
+            self.metrics.set_desired_valid(False)
+            self.store.set_meta("desired_valid", "0")
+            self.store.set_meta("desired_errors", json.dumps(errors))
+            for error in errors:
+                self.log.error("invalid desired state", revision=revision, error=error)
+            return
+        self._good = (revision, template)
+        self._last_errors = []
+        self.metrics.set_desired_valid(True)
+        self.store.set_meta("desired_valid", "1")
+        self.store.set_meta("desired_errors", "[]")
+
+    # --- reconcile ----------------------------------------------------------------------------
+
+    def reconcile_once(self) -> None:
+        fetched = self.store.get_meta("last_fetched_revision")
+        if fetched and fetched != self._loaded:
+            checkout = self.source.checkout(fetched)
+            self._load(fetched, checkout.path)
+            self.store.set_meta("last_attempted_revision", fetched)
+        if self._good is None:
+            self.log.warning("no valid revision yet; nothing to enforce")
+            return
+        revision, template = self._good
+        settings = EngineSettings(
+            owner=self.args.owner, default_mode=self.args.mode, revision=revision,
+            max_deletes=self.args.max_deletes,
+            max_delete_fraction=self.args.max_delete_percent / 100,
+            concurrency=max(1, self.args.concurrency))
+        reporter = RunReporter(self.metrics, self.log.bind(revision=revision))
+        started = time.time()
+        result = reconcile.apply(template, self.store, self.kinds, resolve, self.pseudo,
+                                 settings, command="run", listener=reporter.on_change,
+                                 should_stop=self.stop.is_set, on_planned=reporter.on_plan)
+        reporter.finished(result, started)
+        if result.converged:
+            self.store.set_meta("last_applied_revision", revision)
+            self.metrics.set_applied_revision(revision)
+        self.ready.set()
+
+    def status(self) -> dict[str, Any]:
+        data = status_json(self.store)
+        data["revision_in_force"] = self._good[0] if self._good else None
+        data["desired_errors"] = self._last_errors
+        data["desired_valid"] = not self._last_errors
+        data["ready"] = self.ready.is_set()
+        return data
+
+    # --- shutdown -----------------------------------------------------------------------------
+
+    def shutdown(self, timeout: float) -> bool:
+        """No new work; let the resource in flight finish and be recorded. True if idle in time."""
+        self.stop.set()
+        self.scheduler.shutdown(wait=False)
+        return self._idle.wait(timeout)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _relative(issue: str, root: Path) -> str:
+    """Issues name files inside the repository, not inside our clone."""
+    prefix = str(root).rstrip("/") + "/"
+    return issue.replace(prefix, "", 1) if issue.startswith(prefix) else issue
+
+
+def _secret(env_name: str, file_name: str | None) -> str | None:
+    if file_name:
+        try:
+            return Path(file_name).read_text().strip()
+        except OSError as exc:
+            raise ReconcilerError(f"cannot read {file_name}: {exc.strerror}") from exc
+    return os.environ.get(env_name) or None
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    log = configure_logging()
+    if not args.repo:
+        raise ReconcilerError("reconciler run needs --repo (URL or path) or RECONCILER_REPO")
+    secret = _secret("RECONCILER_WEBHOOK_SECRET", args.webhook_secret_file)
+    token = _secret("RECONCILER_GIT_TOKEN", args.git_token_file)
+    with local_aws_if(args.local):
+        store = StateStore(args.state)
+        metrics = Metrics()
+        clients = AwsClients()
+        clients.on_call(metrics.aws_call)
+        clients.on_throttle(metrics.aws_throttled)
+        check_aws(clients)
+        source = GitSource(args.repo, args.branch, args.path, Path(args.state) / "source",
+                           timeout=args.fetch_timeout, token=token,
+                           ssh_key_file=args.ssh_key_file)
+        worker = Worker(args, store, clients, metrics, source, log)
+        server = HttpServer(args.listen, metrics, worker.status, worker.ready.is_set,
+                            WebhookVerifier(secret.encode() if secret else None), worker.webhook)
+        server.start()
+        host, port = server.address
+        log.info("worker started", repo=args.repo, branch=args.branch, path=args.path,
+                 metrics=f"http://{host}:{port}/metrics", mode=args.mode,
+                 interval=args.interval, source_interval=args.source_interval)
+        print(f"metrics: http://{host}:{port}/metrics  status: http://{host}:{port}/status",
+              file=sys.stderr, flush=True)
+        stopping = threading.Event()
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            stopping.set()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        worker.start()
+        while not stopping.wait(1.0):
+            pass
+        log.info("shutting down: finishing the resource in flight")
+        idle = worker.shutdown(args.shutdown_timeout)
+        server.stop()
+        store.close()
+        log.info("stopped", clean=idle)
+    return 0
