@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from typing import Any
@@ -47,6 +48,8 @@ def _guards(parser: argparse.ArgumentParser) -> None:
                         help="let an empty desired tree remove every managed resource")
     parser.add_argument("--concurrency", type=int, default=int(_env("concurrency", 8)),
                         help="concurrent AWS reads (default 8)")
+    parser.add_argument("--stats", action="store_true",
+                        help="print AWS API calls and wall time to stderr at the end")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -152,11 +155,16 @@ def cmd_plan_or_apply(args: argparse.Namespace) -> int:
         max_deletes=args.max_deletes, max_delete_fraction=args.max_delete_percent / 100,
         allow_mass_delete=args.allow_mass_delete, allow_empty=args.allow_empty,
         concurrency=max(1, args.concurrency))
+    started = time.monotonic()
     with ExitStack() as stack:
         stack.enter_context(local_aws_if(args.local))
         store = StateStore(args.state)
         stack.callback(store.close)
         clients = AwsClients()
+        if args.stats:
+            stack.callback(lambda: print(
+                f"stats: aws_calls={clients.calls} resources={len(template.resources)} "
+                f"wall_seconds={time.monotonic() - started:.3f}", file=sys.stderr))
         check_aws(clients)
         kinds = build_kinds(clients)
         pseudo = PseudoParameters(clients)
