@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from reconciler.aws.clients import AwsClients
+from reconciler.aws.normalize import canonical_policy
 from reconciler.kinds.s3_bucket_policy import S3BucketPolicy
 
 needs_cli = pytest.mark.skipif(importlib.util.find_spec("reconciler.cli") is None,
@@ -160,7 +161,13 @@ def test_round_trip_policy_drift_is_found_and_corrected(stack: Any,
     assert drifted.code == 2, drifted.out + drifted.err
     change = drifted.change("SitePolicy")
     assert (change["status"], change["action"]) == ("Drifted", "update")
-    assert [d["path"] for d in change["diff"]] == ["/PolicyDocument/Statement/0/Action"]
+    # Statements are compared as an unordered whole, in canonical form (lists everywhere).
+    declared = {**replaced, "Statement": [{**replaced["Statement"][0], "Action": "s3:GetObject"}]}
+    assert change["diff"] == [{
+        "path": "/PolicyDocument/Statement",
+        "old": canonical_policy(replaced)["Statement"],
+        "new": canonical_policy(declared)["Statement"],
+    }]
     assert drifted.change("Site")["status"] == "InSync"
 
     fixed = stack.apply()
