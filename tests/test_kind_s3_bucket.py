@@ -372,3 +372,177 @@ def test_declarations() -> None:
     assert "/LifecycleConfiguration" in S3Bucket.exact_paths
     assert S3Bucket.attributes == frozenset({"Arn", "DomainName", "DualStackDomainName",
                                              "RegionalDomainName", "WebsiteURL"})
+
+
+# --- through the CLI -----------------------------------------------------------------------
+
+TEMPLATE = """\
+Resources:
+  DataKey:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: bucket key
+  Archive:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: Delete
+    Properties:
+      BucketName: roundtrip-archive
+      VersioningConfiguration: {Status: Enabled}
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: aws:kms
+              KMSMasterKeyID: !GetAtt DataKey.Arn
+            BucketKeyEnabled: true
+      PublicAccessBlockConfiguration:
+        BlockPublicAcls: true
+        BlockPublicPolicy: true
+        IgnorePublicAcls: true
+        RestrictPublicBuckets: true
+      OwnershipControls:
+        Rules: [{ObjectOwnership: BucketOwnerEnforced}]
+      LifecycleConfiguration:
+        Rules:
+          - Id: archive
+            Status: Enabled
+            Prefix: logs/
+            ExpirationInDays: 365
+            Transitions:
+              - {StorageClass: GLACIER, TransitionInDays: 90}
+            NoncurrentVersionExpiration: {NoncurrentDays: 30}
+      Tags:
+        - {Key: team, Value: data}
+"""
+
+ARCHIVE = "roundtrip-archive"
+_PUBLIC_BLOCK = {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+                 "RestrictPublicBuckets": True}
+
+
+def _suspend_versioning(s3: Any) -> None:
+    s3.put_bucket_versioning(Bucket=ARCHIVE, VersioningConfiguration={"Status": "Suspended"})
+
+
+def _shorten_expiration(s3: Any) -> None:
+    s3.put_bucket_lifecycle_configuration(Bucket=ARCHIVE, LifecycleConfiguration={"Rules": [{
+        "ID": "archive", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+        "Expiration": {"Days": 30}, "Transitions": [{"Days": 90, "StorageClass": "GLACIER"}],
+        "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]})
+
+
+def _drop_public_access_block(s3: Any) -> None:
+    s3.delete_public_access_block(Bucket=ARCHIVE)
+
+
+def _disable_bucket_key(s3: Any) -> None:
+    current = s3.get_bucket_encryption(Bucket=ARCHIVE)["ServerSideEncryptionConfiguration"]
+    rule = {**current["Rules"][0], "BucketKeyEnabled": False}
+    s3.put_bucket_encryption(Bucket=ARCHIVE,
+                             ServerSideEncryptionConfiguration={"Rules": [rule]})
+
+
+def _allow_object_writer(s3: Any) -> None:
+    s3.put_bucket_ownership_controls(Bucket=ARCHIVE, OwnershipControls={
+        "Rules": [{"ObjectOwnership": "ObjectWriter"}]})
+
+
+DRIFTS: list[tuple[str, Any, list[dict[str, Any]]]] = [
+    ("suspend-versioning", _suspend_versioning,
+     [{"path": "/VersioningConfiguration/Status", "old": "Suspended", "new": "Enabled"}]),
+    ("shorten-expiration", _shorten_expiration,
+     [{"path": "/LifecycleConfiguration/Rules/0/ExpirationInDays", "old": 30, "new": 365}]),
+    ("drop-public-access-block", _drop_public_access_block,
+     [{"path": "/PublicAccessBlockConfiguration", "old": None, "new": _PUBLIC_BLOCK}]),
+    ("disable-bucket-key", _disable_bucket_key,
+     [{"path": "/BucketEncryption/ServerSideEncryptionConfiguration/0/BucketKeyEnabled",
+       "old": False, "new": True}]),
+    ("object-writer", _allow_object_writer,
+     [{"path": "/OwnershipControls/Rules/0/ObjectOwnership", "old": "ObjectWriter",
+       "new": "BucketOwnerEnforced"}]),
+]
+
+
+@needs_cli
+@pytest.mark.parametrize(("drift", "expected"), [(d, e) for _, d, e in DRIFTS],
+                         ids=[i for i, _, _ in DRIFTS])
+def test_round_trip_drift_is_found_and_corrected(stack: Any, clients: AwsClients,
+                                                 drift: Any,
+                                                 expected: list[dict[str, Any]]) -> None:
+    stack.write("archive.yaml", TEMPLATE)
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    clean = stack.plan()
+    assert clean.code == 0, clean.out + clean.err
+    assert {c["status"] for c in clean.json["changes"]} == {"InSync"}
+
+    drift(clients.client("s3"))
+
+    drifted = stack.plan()
+    assert drifted.code == 2, drifted.out + drifted.err
+    change = drifted.change("Archive")
+    assert (change["status"], change["action"]) == ("Drifted", "update")
+    assert change["diff"] == expected
+    assert drifted.change("DataKey")["status"] == "InSync"
+
+    fixed = stack.apply()
+    assert fixed.code == 0, fixed.out + fixed.err
+    again = stack.plan()
+    assert again.code == 0, again.out + again.err
+
+
+@needs_cli
+def test_round_trip_tag_drift_is_corrected(stack: Any, clients: AwsClients) -> None:
+    stack.write("archive.yaml", TEMPLATE)
+    assert stack.apply().code == 0
+    s3 = clients.client("s3")
+    tags = s3.get_bucket_tagging(Bucket=ARCHIVE)["TagSet"]
+    s3.put_bucket_tagging(Bucket=ARCHIVE, Tagging={"TagSet": [
+        *[t for t in tags if t["Key"] != "team"], {"Key": "team", "Value": "ops"}]})
+    drifted = stack.plan()
+    assert drifted.code == 2, drifted.out + drifted.err
+    change = drifted.change("Archive")
+    assert (change["status"], change["action"]) == ("Drifted", "update")
+    assert stack.apply().code == 0
+    tags = {t["Key"]: t["Value"] for t in s3.get_bucket_tagging(Bucket=ARCHIVE)["TagSet"]}
+    assert tags["team"] == "data" and "reconciler:owner" in tags
+    assert stack.plan().code == 0
+
+
+NORMALIZED = """\
+Resources:
+  DataKey:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: bucket key
+  Archive:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: Delete
+    Properties:
+      VersioningConfiguration: {Status: Enabled}
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: aws:kms
+              KMSMasterKeyID: !Ref DataKey
+      PublicAccessBlockConfiguration: {BlockPublicAcls: "true"}
+      LifecycleConfiguration:
+        Rules:
+          - Status: Enabled
+            Transition: {StorageClass: Glacier, TransitionInDays: "90"}
+            NoncurrentVersionExpirationInDays: 30
+            ExpirationDate: "2031-01-01T00:00:00Z"
+"""
+
+
+@needs_cli
+def test_round_trip_equivalent_spellings_plan_clean(stack: Any, clients: AwsClients) -> None:
+    """A generated name, a key ID where S3 may report an ARN, string numbers and booleans,
+    legacy lifecycle spellings, an ID-less rule, undeclared public access flags."""
+    stack.write("archive.yaml", NORMALIZED)
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    plan = stack.plan()
+    assert plan.code == 0, plan.out + plan.err
+    assert plan.change("Archive")["status"] == "InSync"
+    [bucket] = [b["Name"] for b in clients.client("s3").list_buckets()["Buckets"]]
+    assert bucket.startswith("reconciler-archive-") and bucket_name_issues(bucket) == []

@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconciler.aws.eventual import error_code, is_not_found
+from reconciler.aws.eventual import error_code, is_not_found, retry_while_propagating
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import s3_bucket_lifecycle as lifecycle
 from reconciler.kinds.base import Kind, Observation, Props
@@ -191,9 +191,11 @@ class S3Bucket(Kind):
         if self.aws.region != "us-east-1":
             args["CreateBucketConfiguration"] = {"LocationConstraint": self.aws.region}
         self._s3.create_bucket(**args)
-        # Tagging right away marks ownership before anything else can fail.
+        # Tagging right away marks ownership before anything else can fail; a bucket made a
+        # moment ago can still answer NoSuchBucket to a sub-resource call.
         if tags:
-            self._put_tags(bucket, tags)
+            retry_while_propagating(lambda: self._put_tags(bucket, tags),
+                                    codes=frozenset({"NoSuchBucket"}))
         self._apply(bucket, desired, frozenset(desired), observed=None)
         return Observation(physical_id=bucket, properties={}, tags=dict(tags),
                            attributes=self._attributes(bucket))

@@ -122,7 +122,7 @@ def _pair_rules(rules: list[Rule], wanted: list[Rule]) -> list[tuple[Rule, Rule 
     placed: dict[int, Rule] = {}
     extra: list[Rule] = []
     for rule in rules:
-        index = by_id.pop(rule.get("ID"), None) if rule.get("ID") in by_id else None
+        index = by_id.pop(rule.get("ID"), None)
         if index is None and anonymous:
             index = anonymous.pop(0)
         if index is None:
@@ -286,9 +286,9 @@ def _rule_issues(rule: Rule, where: str) -> list[Issue]:
             found.append((where, f"lifecycle rule may set {plural} or {singular}, not both"))
     if _positive(rule.get("ExpirationInDays")) is False:
         found.append((f"{where}/ExpirationInDays", "ExpirationInDays must be at least 1"))
-    for key in ("ExpirationDate",):
-        if key in rule and not _is_midnight_utc(rule[key]):
-            found.append((f"{where}/{key}", f"{key} must be an ISO 8601 date at midnight UTC"))
+    if "ExpirationDate" in rule and not _is_midnight_utc(rule["ExpirationDate"]):
+        found.append((f"{where}/ExpirationDate",
+                      "ExpirationDate must be an ISO 8601 date at midnight UTC"))
     for name in ("Transitions", "Transition"):
         for i, item in enumerate(_listed(rule.get(name))):
             at = f"{where}/{name}" + (f"/{i}" if name == "Transitions" else "")
