@@ -116,12 +116,9 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
         else:
             explicit.append(target)
 
-    kind = _kind(catalog, entry.type)
-    if entry.type is not None and kind is None:
-        issues.append(Issue(decl.file, _type_line(entry), f"resource '{decl.name}': type "
-                                                          f"{entry.type} is not supported by "
-                                                          "the reconciler"))
-    elif kind is not None and entry.type is not None:
+    kind, problems = _kind_of(entry, catalog)
+    issues += problems
+    if kind is not None and entry.type is not None:
         issues += check_properties(decl.name, entry.type, entry.properties, kind, decl.file,
                                    entry.properties_line)
     if not live or entry.type is None:
@@ -139,6 +136,23 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
     ), issues
 
 
+def _kind_of(entry: ResourceEntry, catalog: Mapping[str, type[Kind]],
+             ) -> tuple[type[Kind] | None, list[Issue]]:
+    if entry.type is None:
+        return None, []  # already reported
+    where = f"resource '{entry.decl.name}'"
+    try:
+        kind = _kind(catalog, entry.type)
+    except ImportError as error:
+        # A missing or broken kind module is our bug, but the user sees it where it matters.
+        return None, [Issue(entry.decl.file, _type_line(entry),
+                            f"{where}: the kind for {entry.type} failed to load: {error}")]
+    if kind is None:
+        return None, [Issue(entry.decl.file, _type_line(entry),
+                            f"{where}: type {entry.type} is not supported by the reconciler")]
+    return kind, []
+
+
 def _kind(catalog: Mapping[str, type[Kind]], type_name: str | None) -> type[Kind] | None:
     if type_name is None:
         return None
@@ -149,7 +163,10 @@ def _kind(catalog: Mapping[str, type[Kind]], type_name: str | None) -> type[Kind
 
 
 def _attributes(catalog: Mapping[str, type[Kind]], type_name: str) -> Collection[str] | None:
-    kind = _kind(catalog, type_name)
+    try:
+        kind = _kind(catalog, type_name)
+    except ImportError:
+        return None  # reported where the resource is checked
     return None if kind is None else kind.attributes
 
 

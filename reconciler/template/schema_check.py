@@ -165,6 +165,35 @@ def _to_text(instance: Any) -> Any:
     return instance
 
 
+_UNICODE_CLASS = re.compile(r"\\([pP])\{(\w+)\}")
+
+
+@functools.cache
+def _python_pattern(pattern: str) -> re.Pattern[str] | None:
+    """Registry patterns are ECMA-262: Python's ``re`` lacks ``\\p{L}``-style classes.
+
+    They become ``\\w``/``\\s`` (a superset, so a valid value is never refused);
+    a pattern that still does not compile is not checked at all.
+    """
+    def translate(match: re.Match[str]) -> str:
+        letter = "s" if match.group(2).startswith("Z") else "w"
+        return "\\" + (letter.upper() if match.group(1) == "P" else letter)
+
+    try:
+        return re.compile(_UNICODE_CLASS.sub(translate, pattern))
+    except re.error:
+        return None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any,
+             ) -> Iterator[ValidationError]:
+    if not isinstance(instance, str):
+        return
+    compiled = _python_pattern(pattern)
+    if compiled is not None and not compiled.search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 _NUMERIC = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 _TEXTUAL = ("minLength", "maxLength", "pattern", "format")
 
@@ -175,6 +204,7 @@ def _cloudformation_validator_class() -> type[Any]:
     # with a few later keywords (prefixItems, dependentRequired); take each from its draft.
     keywords["items"] = Draft7Validator.VALIDATORS["items"]
     keywords["dependencies"] = Draft7Validator.VALIDATORS["dependencies"]
+    keywords["pattern"] = _pattern
     wrapped = {
         name: _keyword(check, _to_number if name in _NUMERIC
                        else _to_text if name in _TEXTUAL else None)
