@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.errors import Issue, ValidationFailed
 from reconciler.kinds.base import Kind
+from reconciler.template import files
 from reconciler.template.loader import load_tree
 
 
@@ -64,9 +65,9 @@ def invalid(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Load:
     """Write files under ./desired and return the issues loading it raises."""
     monkeypatch.chdir(tmp_path)
 
-    def load(files: dict[str, str | bytes], parameters: dict[str, str] | None = None,
+    def load(contents: dict[str, str | bytes], parameters: dict[str, str] | None = None,
              **options: Any) -> list[Issue]:
-        for name, content in files.items():
+        for name, content in contents.items():
             path = tmp_path / "desired" / name
             path.parent.mkdir(parents=True, exist_ok=True)
             if isinstance(content, bytes):
@@ -253,11 +254,11 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("files, parameters, expected", CASES.values(), ids=CASES.keys())
-def test_issue_is_reported_at_its_line(invalid: Load, files: dict[str, str],
+@pytest.mark.parametrize("contents, parameters, expected", CASES.values(), ids=CASES.keys())
+def test_issue_is_reported_at_its_line(invalid: Load, contents: dict[str, str],
                                        parameters: dict[str, str],
                                        expected: list[tuple[str, int, str]]) -> None:
-    issues = invalid(files, parameters, max_file_bytes=1024)
+    issues = invalid(contents, parameters, max_file_bytes=1024)
     assert [(i.file, i.line) for i in issues] == [(f, line) for f, line, _ in expected], issues
     for issue, (_, _, message) in zip(issues, expected, strict=True):
         assert message in issue.message
@@ -300,3 +301,11 @@ def test_issues_print_as_file_line_message(invalid: Load) -> None:
     issues = invalid({"a.yaml": "Resources:\n  Net:\n    Type: AWS::EC2::VPC\n"})
     assert str(issues[0]) == ("desired/a.yaml:3: resource 'Net': type AWS::EC2::VPC is not "
                               "supported by the reconciler")
+
+
+def test_size_limit_constant_applies_by_default(invalid: Load,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 10)
+    issues = invalid({"a.yaml": KEY})
+    assert [(i.file, i.line) for i in issues] == [("desired/a.yaml", 1)]
+    assert "over the limit of 10 bytes" in issues[0].message

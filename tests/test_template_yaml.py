@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import pytest
 
 from reconciler.template import yaml_source
@@ -172,3 +175,10 @@ def test_empty_document_is_none() -> None:
 def test_multiple_documents_are_refused() -> None:
     _, problems = parse("a: 1\n---\nb: 2\n")
     assert problems[0][0] == 2 and "single document" in problems[0][1]
+
+
+def test_located_containers_survive_copy_and_pickle() -> None:
+    doc, _ = parse("A:\n  - {B: 1}\n")
+    for clone in (copy.deepcopy(doc), pickle.loads(pickle.dumps(doc))):
+        assert clone == {"A": [{"B": 1}]}
+        assert clone.key_lines == {"A": 1} and clone["A"].item_lines == [2]
