@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
 from botocore.stub import Stubber
 
@@ -20,6 +21,7 @@ from reconciler.engine.diff import PropertyDiff
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.dynamodb_table import DynamoDBTable
+from tests.harness import Stack
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/"
 DIFF = PropertyDiff(DynamoDBTable)
@@ -578,3 +580,113 @@ def test_kind_declares_its_contract() -> None:
     assert DynamoDBTable.data_bearing is True
     unmanaged = set(DynamoDBTable.schema()["properties"]) - DynamoDBTable.managed_properties
     assert {"Arn", "StreamArn", "LocalSecondaryIndexes"} <= unmanaged
+
+
+# --- the round trip through the CLI -----------------------------------------------------------
+
+CACHE_STACK = """
+Resources:
+  DataKey:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: cache data key
+      EnableKeyRotation: true
+  CacheTable:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: toron-cache-test
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions:
+        - {AttributeName: pk, AttributeType: S}
+        - {AttributeName: owner, AttributeType: S}
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+      GlobalSecondaryIndexes:
+        - IndexName: by-owner
+          KeySchema: [{AttributeName: owner, KeyType: HASH}]
+          Projection: {ProjectionType: KEYS_ONLY}
+      TimeToLiveSpecification: {AttributeName: expires_at, Enabled: true}
+      SSESpecification: {SSEEnabled: true, SSEType: KMS, KMSMasterKeyId: !Ref DataKey}
+      PointInTimeRecoverySpecification: {PointInTimeRecoveryEnabled: true}
+      DeletionProtectionEnabled: false
+      Tags:
+        - {Key: team, Value: toron}
+"""
+
+
+def _switch_to_provisioned(ddb: Any) -> None:
+    ddb.update_table(
+        TableName="toron-cache-test", BillingMode="PROVISIONED",
+        ProvisionedThroughput=units(5, 5),
+        GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "by-owner",
+                                                 "ProvisionedThroughput": units(1, 1)}}])
+
+
+OUT_OF_BAND = [
+    ("ttl-disabled",
+     lambda ddb: ddb.update_time_to_live(TableName="toron-cache-test", TimeToLiveSpecification={
+         "AttributeName": "expires_at", "Enabled": False}),
+     [{"path": "/TimeToLiveSpecification/Enabled", "old": False, "new": True}]),
+    ("switched-to-provisioned", _switch_to_provisioned,
+     [{"path": "/BillingMode", "old": "PROVISIONED", "new": "PAY_PER_REQUEST"}]),
+    ("deletion-protection-on",
+     lambda ddb: ddb.update_table(TableName="toron-cache-test", DeletionProtectionEnabled=True),
+     [{"path": "/DeletionProtectionEnabled", "old": True, "new": False}]),
+]
+
+
+@pytest.fixture
+def cache_stack(stack: Stack) -> Stack:
+    """The reference cache table and its key, applied through the CLI (plain boto3 clients
+    below stand for an operator changing things by hand)."""
+    stack.write("cache.yaml", CACHE_STACK)
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    return stack
+
+
+def test_cli_apply_then_plan_is_in_sync(cache_stack: Stack) -> None:
+    plan = cache_stack.plan()
+
+    assert plan.code == 0, plan.out
+    assert {c["resource"]: c["status"] for c in plan.json["changes"]} == {
+        "DataKey": "InSync", "CacheTable": "InSync"}
+    observed = boto3.client("dynamodb").describe_table(TableName="toron-cache-test")["Table"]
+    key_arn = boto3.client("kms").describe_key(
+        KeyId=observed["SSEDescription"]["KMSMasterKeyArn"])["KeyMetadata"]["Arn"]
+    assert key_arn.startswith("arn:aws:kms:")
+    assert observed["DeletionProtectionEnabled"] is False
+
+
+@pytest.mark.parametrize(("change_out_of_band", "diff"), [c[1:] for c in OUT_OF_BAND],
+                         ids=[c[0] for c in OUT_OF_BAND])
+def test_cli_out_of_band_drift_is_planned_exactly_and_corrected(
+        cache_stack: Stack, change_out_of_band: Any, diff: list[Props]) -> None:
+    change_out_of_band(boto3.client("dynamodb"))
+
+    plan = cache_stack.plan()
+
+    assert plan.code == 2, plan.out
+    change = plan.change("CacheTable")
+    assert (change["status"], change["action"]) == ("Drifted", "update")
+    assert change["diff"] == diff
+    applied = cache_stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    after = cache_stack.plan()
+    assert after.code == 0, after.out
+
+
+def test_cli_key_schema_change_plans_a_blocked_replace(cache_stack: Stack) -> None:
+    cache_stack.write("cache.yaml", CACHE_STACK.replace(
+        "KeySchema: [{AttributeName: pk, KeyType: HASH}]",
+        "KeySchema: [{AttributeName: owner, KeyType: HASH}]").replace(
+        "        - {AttributeName: owner, AttributeType: S}\n", "").replace(
+        "{AttributeName: pk, AttributeType: S}", "{AttributeName: owner, AttributeType: S}"))
+
+    plan = cache_stack.plan()
+
+    assert plan.code == 2, plan.out
+    change = plan.change("CacheTable")
+    assert (change["action"], change["blocked"]) == ("replace", True)
+    assert cache_stack.apply().code == 1
+    table = boto3.client("dynamodb").describe_table(TableName="toron-cache-test")["Table"]
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
