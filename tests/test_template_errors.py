@@ -221,7 +221,8 @@ CASES = {
         {"a.yaml": KEY}, {"Envv": "prod"},
         [("--parameter", 0, "parameter 'Envv' is given a value but no template declares it")]),
     "missing parameter value": (
-        {"a.yaml": "Parameters:\n  Env:\n    Type: String\n" + KEY},
+        {"a.yaml": "Parameters:\n  Env:\n    Type: String\n" + KEY
+                   + "    Properties:\n      Description: !Sub 'key ${Env}'\n"},
         {}, [("desired/a.yaml", 2, "parameter 'Env' has no Default and no value was given")]),
     "parameter value not allowed": (
         {"a.yaml": "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\n"},

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import Issue
-from reconciler.template.located import line_of
+from reconciler.template.located import child_line, line_of
 
 SECTIONS = ("Parameters", "Conditions", "Resources")
 ALLOWED_TOP_LEVEL = ("AWSTemplateFormatVersion", "Description", "Metadata", *SECTIONS)
@@ -63,7 +63,7 @@ def merge(documents: list[tuple[str, Any]]) -> tuple[Fragments, list[Issue]]:
 def _check_top_level(file: str, document: dict[str, Any]) -> list[Issue]:
     issues = []
     for key in document:
-        line = document.line_of(key) if hasattr(document, "line_of") else 1
+        line = child_line(document, key, 1)
         if key not in ALLOWED_TOP_LEVEL:
             issues.append(Issue(file, line, f"top-level section '{key}' is not supported "
                                             f"(supported: {', '.join(ALLOWED_TOP_LEVEL)})"))
@@ -77,7 +77,7 @@ def _check_top_level(file: str, document: dict[str, Any]) -> list[Issue]:
 def _merge_section(file: str, document: dict[str, Any], section: str,
                    into: dict[str, Declaration]) -> list[Issue]:
     body = document[section]
-    section_line = document.line_of(section) if hasattr(document, "line_of") else 1
+    section_line = child_line(document, section, 1)
     if body is None:
         return []  # "Resources:" with nothing under it
     if not isinstance(body, dict):
@@ -85,7 +85,7 @@ def _merge_section(file: str, document: dict[str, Any], section: str,
     issues = []
     what = _SINGULAR[section]
     for name, entry in body.items():
-        line = body.line_of(name) if hasattr(body, "line_of") else section_line
+        line = child_line(body, name, section_line)
         if not LOGICAL_ID.fullmatch(name):
             issues.append(Issue(file, line, f"{what} '{name}' must be alphanumeric "
                                             "(A-Z, a-z, 0-9), at most 255 characters"))

@@ -41,7 +41,9 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
 
     resolved, problems = resolve_parameters(fragments.parameters, parameters)
     issues += [i for i in problems if not (incomplete and i.file == COMMAND_LINE)]
-    conditions, problems = evaluate_conditions(fragments.conditions, resolved.values,
+    # Every declared parameter is known by name, even one whose value is in error (None).
+    declared = {name: resolved.values.get(name) for name in fragments.parameters}
+    conditions, problems = evaluate_conditions(fragments.conditions, declared,
                                                pseudo or {}, fragments.resources, incomplete)
     issues += problems
 
@@ -52,7 +54,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
     excluded, problems = _excluded(entries, fragments, conditions, incomplete)
     issues += problems
     scope = Scope(
-        parameters=resolved.values,
+        parameters=declared,
         resources={name: entry.type or "" for name, entry in entries.items()},
         excluded=excluded,
         conditions={name: conditions.get(name) for name in fragments.conditions},
