@@ -242,6 +242,19 @@ INVALID = [
     ("duplicate policy name", {"Policies": [{"PolicyName": "p", "PolicyDocument": READ_LOGS},
                                             {"PolicyName": "p", "PolicyDocument": READ_LOGS}]},
      "/Policies/1/PolicyName"),
+    ("policy without version", {"Policies": [{"PolicyName": "p", "PolicyDocument": {
+        "Statement": READ_LOGS["Statement"]}}]}, "/Policies/0/PolicyDocument/Version"),
+    ("duplicate sid", {"Policies": [{"PolicyName": "p", "PolicyDocument": {
+        "Version": "2012-10-17", "Statement": [{**READ_LOGS["Statement"][0], "Sid": "A"},
+                                               {**READ_LOGS["Statement"][0], "Sid": "A"}]}}]},
+     "/Policies/0/PolicyDocument/Statement"),
+    ("action without service", {"Policies": [{"PolicyName": "p", "PolicyDocument": {
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "GetObject", "Resource": "*"}]}}]},
+     "/Policies/0/PolicyDocument/Statement/0"),
+    ("trust with a non-sts action", {"AssumeRolePolicyDocument": {"Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+         "Action": "s3:GetObject"}]}}, "/AssumeRolePolicyDocument/Statement/0"),
     ("managed policy not an ARN", {"ManagedPolicyArns": ["ReadOnlyAccess"]},
      "/ManagedPolicyArns/0"),
     ("role name too long", {"RoleName": "r" * 65}, "/RoleName"),
@@ -254,7 +267,8 @@ def test_validate_accepts_a_sound_role() -> None:
     as_text = {**VALID, "AssumeRolePolicyDocument": json.dumps(TRUST)}
     assert IamRole.validate(as_text) == []
     with_intrinsics = {**VALID, "MaxSessionDuration": {"Ref": "Session"},
-                       "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [
+                       "Policies": [{"PolicyName": "p", "PolicyDocument": {
+                           "Version": "2012-10-17", "Statement": [
                            {"Effect": "Allow", "Action": "s3:*",
                             "Resource": {"Fn::GetAtt": ["B", "Arn"]}}]}}]}
     assert IamRole.validate(with_intrinsics) == []
@@ -265,3 +279,91 @@ def test_validate_accepts_a_sound_role() -> None:
 def test_validate_rejects_what_iam_would(change: dict[str, Any], pointer: str) -> None:
     problems = IamRole.validate({**VALID, **change})
     assert pointer in [p for p, _ in problems], problems
+
+
+# --- the round trip through the CLI ---------------------------------------------------------
+
+ROLE_YAML = """
+Resources:
+  AppRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: app-role
+      Description: the app
+      MaxSessionDuration: 7200
+      AssumeRolePolicyDocument:
+        Statement:
+          - Action: sts:AssumeRole
+            Principal: {Service: lambda.amazonaws.com}
+            Effect: Allow
+        Version: "2012-10-17"
+      Policies:
+        - PolicyName: logs
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - {Effect: Allow, Action: logs:GetLogEvents, Resource: "*"}
+      Tags:
+        - {Key: team, Value: core}
+"""
+EC2_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+
+
+def _add_inline_policy(iam: Any) -> None:
+    iam.put_role_policy(RoleName="app-role", PolicyName="sneaky",
+                        PolicyDocument=json.dumps(READ_LOGS))
+
+
+def _change_trust(iam: Any) -> None:
+    iam.update_assume_role_policy(RoleName="app-role", PolicyDocument=json.dumps(EC2_TRUST))
+
+
+def _change_description(iam: Any) -> None:
+    iam.update_role(RoleName="app-role", Description="changed", MaxSessionDuration=7200)
+
+
+DRIFTS = [
+    ("inline policy added", _add_inline_policy, ["/Policies"]),
+    ("trust policy changed", _change_trust, ["/AssumeRolePolicyDocument/Statement"]),
+    ("description changed", _change_description, ["/Description"]),
+]
+
+
+def assert_in_sync(result: Any) -> None:
+    assert result.code == 0, result.out + result.err
+    assert {c["resource"]: c["status"] for c in result.json["changes"]} == {"AppRole": "InSync"}
+
+
+@pytest.mark.parametrize(("drift", "paths"), [(d, p) for _, d, p in DRIFTS],
+                         ids=[name for name, _, _ in DRIFTS])
+def test_cli_round_trip_corrects_drift(stack: Any, iam: Any, drift: Any,
+                                       paths: list[str]) -> None:
+    stack.write("role.yaml", ROLE_YAML)
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    assert_in_sync(stack.plan())
+
+    drift(iam)
+    plan = stack.plan()
+    assert plan.code == 2, plan.out + plan.err
+    change = plan.change("AppRole")
+    assert (change["status"], change["action"]) == ("Drifted", "update")
+    assert [d["path"] for d in change["diff"]] == paths
+    if paths == ["/Description"]:
+        assert change["diff"] == [{"path": "/Description", "old": "changed", "new": "the app"}]
+
+    fixed = stack.apply()
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert_in_sync(stack.plan())
+    assert iam.list_role_policies(RoleName="app-role")["PolicyNames"] == ["logs"]
+
+
+def test_cli_trust_policy_spelled_differently_is_in_sync(stack: Any, iam: Any) -> None:
+    """Single values versus lists, key order and JSON spacing are not drift."""
+    stack.write("role.yaml", ROLE_YAML)
+    assert stack.apply().code == 0
+    same = ('{"Statement":[{"Principal":{"Service":["lambda.amazonaws.com"]},'
+            '"Effect":"Allow","Action":["sts:AssumeRole"]}],   "Version":"2012-10-17"}')
+    iam.update_assume_role_policy(RoleName="app-role", PolicyDocument=same)
+    assert_in_sync(stack.plan())

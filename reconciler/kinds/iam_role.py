@@ -319,13 +319,19 @@ def _policy_problems(doc: Any, pointer: str, *, trust: bool) -> list[tuple[str, 
     problems = [(f"{pointer}/{key}", f"unknown policy element {key!r}")
                 for key in doc if key not in ("Version", "Id", "Statement")]
     version = doc.get("Version")
-    if version is not None and not _is_intrinsic(version) and version not in _POLICY_VERSIONS:
+    if not trust and version != _POLICY_VERSIONS[0] and not _is_intrinsic(version):
+        # IAM: "Policy document must be version 2012-10-17 or greater" (moto agrees).
+        problems.append((f"{pointer}/Version", f"must be {_POLICY_VERSIONS[0]}"))
+    elif version is not None and not _is_intrinsic(version) and version not in _POLICY_VERSIONS:
         problems.append((f"{pointer}/Version", f"must be one of {', '.join(_POLICY_VERSIONS)}"))
     statements = doc.get("Statement")
     if isinstance(statements, dict):
         return problems + _statement_problems(statements, f"{pointer}/Statement", trust)
     if not isinstance(statements, list) or not statements:
         return problems + [(f"{pointer}/Statement", "a policy needs at least one statement")]
+    sids = [s.get("Sid") for s in statements if isinstance(s, dict) and "Sid" in s]
+    if len(sids) != len(set(map(str, sids))):
+        problems.append((f"{pointer}/Statement", "statement IDs (Sid) must be unique"))
     for i, statement in enumerate(statements):
         problems += _statement_problems(statement, f"{pointer}/Statement/{i}", trust)
     return problems
@@ -342,6 +348,12 @@ def _statement_problems(statement: Any, pointer: str, trust: bool) -> list[tuple
         problems.append((f"{pointer}/Effect", "must be Allow or Deny"))
     if ("Action" in statement) == ("NotAction" in statement):
         problems.append((pointer, "needs exactly one of Action and NotAction"))
+    actions = statement.get("Action", statement.get("NotAction"))
+    for action in actions if isinstance(actions, list) else [actions]:
+        if isinstance(action, str) and action != "*" and ":" not in action:
+            problems.append((pointer, f"action {action!r} needs a service prefix (s3:...)"))
+        elif trust and isinstance(action, str) and not action.startswith("sts:"):
+            problems.append((pointer, f"a trust policy allows only sts: actions, not {action!r}"))
     has_principal = "Principal" in statement or "NotPrincipal" in statement
     has_resource = "Resource" in statement or "NotResource" in statement
     if trust:
