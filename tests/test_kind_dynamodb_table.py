@@ -21,6 +21,7 @@ from reconciler.engine.diff import PropertyDiff
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.dynamodb_table import DynamoDBTable
+from reconciler.template.model import Unknown
 from tests.harness import Stack
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/"
@@ -227,6 +228,21 @@ def test_declared_alias_matches_the_key_arn_aws_reports(clients: AwsClients,
     observed = kind.observe("events", desired)
     assert observed is not None
     assert observed.properties["SSESpecification"]["KMSMasterKeyId"] == key["Arn"]
+
+
+def test_observe_tolerates_values_known_only_after_apply(kind: DynamoDBTable) -> None:
+    kind.create(changed(ON_DEMAND, TimeToLiveSpecification=TTL), {})
+    later = Unknown("DataKey.Arn")
+    desired = changed(ON_DEMAND, TimeToLiveSpecification=later,
+                      PointInTimeRecoverySpecification=later,
+                      SSESpecification={"SSEEnabled": True, "KMSMasterKeyId": later})
+
+    observed = kind.observe("events", desired)
+
+    assert observed is not None
+    assert observed.properties["TimeToLiveSpecification"] == TTL
+    assert observed.properties["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": False}
 
 
 def test_observe_aws_only_shapes_stubbed(kind: DynamoDBTable) -> None:
@@ -572,6 +588,23 @@ def test_validate_rejects_what_aws_would(props: Props, pointers: list[str]) -> N
 ], ids=["on-demand", "provisioned", "intrinsic-key", "intrinsic-billing"])
 def test_validate_accepts_valid_and_unresolved_values(props: Props) -> None:
     assert DynamoDBTable.validate(props) == []
+
+
+def test_cli_validate_reports_what_aws_would_refuse_with_file_and_line(stack: Stack) -> None:
+    stack.write("cache.yaml", """
+        Resources:
+          CacheTable:
+            Type: AWS::DynamoDB::Table
+            Properties:
+              AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+              KeySchema: [{AttributeName: pk, KeyType: HASH}]
+    """)
+
+    result = stack.cli("validate", str(stack.desired))
+
+    assert result.code == 1
+    assert re.search(r"cache\.yaml:\d+: .*ProvisionedThroughput.*PROVISIONED",
+                     result.out + result.err), result.out + result.err
 
 
 def test_kind_declares_its_contract() -> None:

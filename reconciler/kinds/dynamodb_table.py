@@ -123,8 +123,9 @@ class DynamoDBTable(Kind):
             if is_not_found(exc):
                 return observed
             raise
-        return {**observed, "KMSMasterKeyId": wanted} if same_identifier(target, have) \
-            else observed
+        if same_identifier(target, have):
+            return {**observed, "KMSMasterKeyId": wanted}
+        return observed
 
     # --- create -----------------------------------------------------------------------------
 

@@ -90,7 +90,7 @@ def global_index(index: Mapping[str, Any], on_demand: bool,
     projection = index.get("Projection") or {}
     shaped_projection: Props = {"ProjectionType": projection.get("ProjectionType", "ALL")}
     if projection.get("NonKeyAttributes"):
-        wanted = ((declared or {}).get("Projection") or {}).get("NonKeyAttributes")
+        wanted = _mapping(_mapping(declared).get("Projection")).get("NonKeyAttributes")
         shaped_projection["NonKeyAttributes"] = order_like(
             list(projection["NonKeyAttributes"]), wanted, None)
     shaped: Props = {
@@ -118,7 +118,7 @@ def time_to_live(description: Mapping[str, Any], declared: Mapping[str, Any] | N
     name = description.get("AttributeName")
     if not enabled:
         # AWS forgets the attribute once TTL is off, so a declared name cannot drift then.
-        name = (declared or {}).get("AttributeName", name)
+        name = _mapping(declared).get("AttributeName", name)
     shaped: Props = {"Enabled": enabled}
     if name is not None:
         shaped["AttributeName"] = name
@@ -132,9 +132,9 @@ def point_in_time_recovery(description: Mapping[str, Any],
     if enabled:
         shaped["RecoveryPeriodInDays"] = int(
             description.get("RecoveryPeriodInDays", DEFAULT_RECOVERY_DAYS))
-    elif "RecoveryPeriodInDays" in (declared or {}):
+    elif "RecoveryPeriodInDays" in _mapping(declared):
         # The period only exists while recovery is on; it is not drift of its own.
-        shaped["RecoveryPeriodInDays"] = (declared or {})["RecoveryPeriodInDays"]
+        shaped["RecoveryPeriodInDays"] = _mapping(declared)["RecoveryPeriodInDays"]
     return shaped
 
 
@@ -150,6 +150,11 @@ def order_like(items: list[Any], declared: Any, key: str | None) -> list[Any]:
         return wanted.index(ident) if ident in wanted else len(wanted)
 
     return sorted(items, key=rank)
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A declared value as a mapping; anything else (a value known only after apply) as {}."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _by_name(indexes: Any) -> dict[str, Props]:
