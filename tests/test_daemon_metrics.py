@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 from collections.abc import Callable
 
@@ -9,6 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from reconciler.daemon.metrics import STATUSES, Metrics
+from tests.test_alert_rules import promtool_path
 
 Labels = frozenset[tuple[str, str]]
 
@@ -241,3 +243,24 @@ def test_concurrent_updates_keep_series_consistent() -> None:
     assert len(s["reconciler_source_revision_info"]) == 1
     assert s["reconciler_aws_api_calls_total"][
         labels(service="kms", operation="DescribeKey", result="success")] == 4.0 * rounds
+
+
+def test_a_populated_scrape_passes_promtool_lint() -> None:
+    m = Metrics()
+    m.set_resources([(KMS, "DataKey", "Drifted", True)])
+    m.drift_detected(KMS)
+    m.drift_corrected(KMS)
+    m.applied(KMS, "update", "success")
+    m.reconcile_finished(2.0, succeeded=True, at=1_700_000_000.0)
+    m.set_source_revision("0a1b2c3")
+    m.set_applied_revision("0a1b2c3")
+    m.source_fetched(True)
+    m.aws_call("kms", "DescribeKey", "success")
+    m.aws_throttled("kms")
+    m.deletions_blocked(1)
+    body, _ = m.render()
+    # `promtool check metrics` flags naming problems (counters without _total, bad units).
+    result = subprocess.run([promtool_path(), "check", "metrics"], input=body,
+                            capture_output=True, timeout=60, check=False)
+    assert result.returncode == 0, (result.stdout + result.stderr).decode()
+    assert result.stdout + result.stderr == b""
