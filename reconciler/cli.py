@@ -149,7 +149,7 @@ def cmd_plan_or_apply(args: argparse.Namespace) -> int:
     from reconciler.state.store import StateStore
     from reconciler.template.intrinsics import resolve
 
-    template = load(args.path, parse_parameters(args.parameter))
+    parameters = parse_parameters(args.parameter)
     settings = EngineSettings(
         owner=args.owner, default_mode=args.mode, revision=_revision_of(args.path),
         max_deletes=args.max_deletes, max_delete_fraction=args.max_delete_percent / 100,
@@ -158,16 +158,17 @@ def cmd_plan_or_apply(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with ExitStack() as stack:
         stack.enter_context(local_aws_if(args.local))
+        clients = AwsClients()
+        pseudo = PseudoParameters(clients)
+        template = load(args.path, parameters, pseudo)
         store = StateStore(args.state)
         stack.callback(store.close)
-        clients = AwsClients()
         if args.stats:
             stack.callback(lambda: print(
                 f"stats: aws_calls={clients.calls} resources={len(template.resources)} "
                 f"wall_seconds={time.monotonic() - started:.3f}", file=sys.stderr))
         check_aws(clients)
         kinds = build_kinds(clients)
-        pseudo = PseudoParameters(clients)
         if args.command == "plan":
             result = reconcile.plan(template, store, kinds, resolve, pseudo, settings)
             _print_plan(result, args.output, applied=False, render=render_plan)

@@ -42,6 +42,10 @@ def build_kinds(clients: AwsClients) -> Kinds:
     return Kinds(catalog(), lambda cls: cls(clients))
 
 
-def load(path: str | Path, parameters: Mapping[str, str]) -> Template:
-    """Load and validate the desired tree; raises ValidationFailed."""
-    return load_tree(path, parameters, catalog())
+def load(path: str | Path, parameters: Mapping[str, str],
+         pseudo: Mapping[str, str] | None = None) -> Template:
+    """Load and validate the desired tree; raises ValidationFailed. Conditions may use pseudo
+    parameters; the account ID is fetched only if one does."""
+    if pseudo is None:
+        pseudo = PseudoParameters(AwsClients())
+    return load_tree(path, parameters, catalog(), pseudo=pseudo)

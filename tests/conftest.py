@@ -16,7 +16,7 @@ from tests.harness import stack  # noqa: F401  (fixture)
 def local_aws() -> Iterator[LocalAws]:
     """The moto server, started once; boto3 in this process and in child processes
     (through the inherited environment) talks to it over HTTP."""
-    with LocalAws() as server:
+    with LocalAws(managed_policies=False) as server:
         yield server
 
 

@@ -34,8 +34,10 @@ class LocalAws:
     """
 
     def __init__(self, port: int | None = None, region: str = "us-east-1",
-                 set_environment: bool = True) -> None:
+                 set_environment: bool = True, managed_policies: bool = True) -> None:
         self.port = port or _free_port()
+        # AWS managed IAM policies make ManagedPolicyArns work, but each reset costs ~1 s.
+        self.managed_policies = managed_policies
         self.region = region
         self.set_environment = set_environment
         self._process: subprocess.Popen[bytes] | None = None
@@ -53,7 +55,7 @@ class LocalAws:
                 "--local needs the local AWS emulator: pip install 'reconciler[local]'"
             ) from exc
         env = dict(os.environ)
-        env.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true" if self.managed_policies else "false"
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,

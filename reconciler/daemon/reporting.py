@@ -57,6 +57,8 @@ class RunReporter:
             (c.type, c.resource, str(final_status(c)),
              final_status(c) in (Status.DRIFTED, Status.MISSING, Status.BLOCKED) and c.drifted)
             for c in plan.changes if c.resource)
-        self.metrics.reconcile_finished(now - started, plan.converged, now)
+        # Blocked changes (detect mode, conflicts, guards) are reported elsewhere; a reconcile
+        # that hit no error counts as successful for the staleness alert.
+        self.metrics.reconcile_finished(now - started, not plan.has_errors, now)
         self.log.info("reconcile finished", converged=plan.converged,
                       duration=round(now - started, 3), **plan.summary())

@@ -136,7 +136,7 @@ class Worker:
     def _load(self, revision: str, path: Path) -> None:
         self._loaded = revision
         try:
-            template = load(path, self.parameters)
+            template = load(path, self.parameters, self.pseudo)
         except ValidationFailed as failed:
             errors = [_relative(str(i), path) for i in failed.issues]
             self._last_errors = errors
