@@ -43,7 +43,7 @@ def test_exit_codes_and_json_shape(aws: object, tmp_path: Path) -> None:
     plan = json.loads(pending.stdout)
     assert [c["resource"] for c in plan["changes"]] == ["DataKey", "DataKeyAlias"]
     for change in plan["changes"]:
-        assert CHANGE_KEYS <= change.keys()
+        assert change.keys() >= CHANGE_KEYS
         assert change["status"] == "Missing" and change["action"] == "create"
         assert all({"path", "old", "new"} == d.keys() for d in change["diff"])
     alias_target = next(d for d in plan["changes"][1]["diff"] if d["path"] == "/TargetKeyId")
