@@ -81,6 +81,9 @@ class Worker:
             IntervalTrigger(seconds=args.interval, jitter=max(1, int(args.interval * 0.1))),
             id="drift-check", max_instances=1, coalesce=True)
         self.scheduler.start()
+        if current is not None:
+            # A restart enforces what it had at once, whatever the remote says meanwhile.
+            self.request("start")
 
     def request(self, why: str) -> None:
         """Ask for a reconcile; coalesces with one already queued or running."""
@@ -138,7 +141,7 @@ class Worker:
         try:
             template = load(path, self.parameters, self.pseudo)
         except ValidationFailed as failed:
-            errors = [_relative(str(i), path) for i in failed.issues]
+            errors = [_relative(str(i), path, self.args.path) for i in failed.issues]
             self._last_errors = errors
             self.metrics.set_desired_valid(False)
             self.store.set_meta("desired_valid", "0")
@@ -201,10 +204,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _relative(issue: str, root: Path) -> str:
-    """Issues name files inside the repository, not inside our clone."""
+def _relative(issue: str, root: Path, subpath: str) -> str:
+    """Issues name files as they are in the repository (desired/x.yaml), not in our clone."""
     prefix = str(root).rstrip("/") + "/"
-    return issue.replace(prefix, "", 1) if issue.startswith(prefix) else issue
+    if not issue.startswith(prefix):
+        return issue
+    return subpath.strip("/") + "/" + issue[len(prefix):]
 
 
 def _secret(env_name: str, file_name: str | None) -> str | None:
