@@ -470,7 +470,7 @@ def test_a_token_is_never_in_git_config_nor_the_error(tmp_path, how):
     with pytest.raises(SourceError) as caught:
         src.fetch()
 
-    assert TOKEN not in str(caught.value) and TOKEN not in repr(src)
+    assert TOKEN not in str(caught.value) and TOKEN not in repr(src) + repr(src.remote)
     assert f"127.0.0.1:{port}" in str(caught.value)
     assert (tmp_path / "wd").exists()
     assert_token_nowhere(tmp_path / "wd")

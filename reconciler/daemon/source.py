@@ -222,7 +222,8 @@ class GitSource:
                 self._record_path().unlink(missing_ok=True)
         except (_GitFailed, git.GitError) as failed:
             shutil.rmtree(fresh, ignore_errors=True)
-            raise SourceError(f"clone of {self.remote.display} failed: {failed}") from None
+            why = self._summary(failed) if isinstance(failed, _GitFailed) else str(failed)
+            raise SourceError(f"clone of {self.remote.display} failed: {why}") from None
         except BaseException:
             shutil.rmtree(fresh, ignore_errors=True)
             raise

@@ -11,7 +11,7 @@ import math
 import os
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, unquote, urlsplit, urlunsplit
 
@@ -32,7 +32,7 @@ class Remote:
     url: str
     display: str
     kind: str  # https, http, ssh, file, local or another git transport
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # repr() may end up in a log
     token_user: str = DEFAULT_TOKEN_USER
     ssh_key_file: str | None = None
 
