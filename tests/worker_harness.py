@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import signal
@@ -93,6 +94,20 @@ class Worker:
                 return int(response.status)
         except urllib.error.HTTPError as err:
             return int(err.code)
+
+    def post_announcing(self, path: str, length: int) -> int:
+        """POST that announces a body of ``length`` bytes and waits for the verdict before
+        sending it (``Expect: 100-continue``), as curl does for large bodies."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+        try:
+            connection.putrequest("POST", path)
+            connection.putheader("Content-Length", str(length))
+            connection.putheader("Expect", "100-continue")
+            connection.putheader("X-Signature-256", "sha256=0")
+            connection.endheaders()
+            return int(connection.getresponse().status)
+        finally:
+            connection.close()
 
     def hook(self, body: bytes = b'{"ref": "refs/heads/main"}',
              secret: str = SECRET) -> int:

@@ -160,9 +160,14 @@ class Worker:
     def reconcile_once(self) -> None:
         fetched = self.store.get_meta("last_fetched_revision")
         if fetched and fetched != self._loaded:
-            checkout = self.source.checkout(fetched)
-            self._load(fetched, checkout.path)
-            self.store.set_meta("last_attempted_revision", fetched)
+            try:
+                checkout = self.source.checkout(fetched)
+            except SourceError as exc:
+                # The revision in force stays in force; the next fetch repairs the clone.
+                self.log.warning("checkout failed", revision=fetched, error=str(exc))
+            else:
+                self._load(fetched, checkout.path)
+                self.store.set_meta("last_attempted_revision", fetched)
         if self._good is None:
             self.log.warning("no valid revision yet; nothing to enforce")
             return
