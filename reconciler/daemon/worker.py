@@ -239,9 +239,12 @@ def run_worker(args: argparse.Namespace) -> int:
         clients.on_call(metrics.aws_call)
         clients.on_throttle(metrics.aws_throttled)
         check_aws(clients)
-        source = GitSource(args.repo, args.branch, args.path, Path(args.state) / "source",
-                           timeout=args.fetch_timeout, token=token,
-                           ssh_key_file=args.ssh_key_file)
+        try:
+            source = GitSource(args.repo, args.branch, args.path, Path(args.state) / "source",
+                               timeout=args.fetch_timeout, token=token,
+                               ssh_key_file=args.ssh_key_file)
+        except ValueError as exc:
+            raise ReconcilerError(f"--path {args.path!r}: {exc}") from exc
         worker = Worker(args, store, clients, metrics, source, log)
         server = HttpServer(args.listen, metrics, worker.status, worker.ready.is_set,
                             WebhookVerifier(secret.encode() if secret else None), worker.webhook)
