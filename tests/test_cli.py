@@ -51,7 +51,7 @@ def test_exit_codes_and_json_shape(aws: object, tmp_path: Path) -> None:
 
     applied = reconciler("apply", str(desired), "--state", state)
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert "2 to create" in applied.stdout or "create" in applied.stdout
+    assert "Apply: 2 created, 0 updated" in applied.stdout
 
     clean = reconciler("plan", str(desired), "--state", state, "--output", "json")
     assert clean.returncode == 0, clean.stdout

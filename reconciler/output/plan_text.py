@@ -72,16 +72,23 @@ def render_plan(plan: Plan, applied: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+_DONE = {Action.CREATE: "created", Action.UPDATE: "updated", Action.REPLACE: "replaced",
+         Action.DELETE: "deleted", Action.ORPHAN: "orphaned"}
+
+
 def summary_line(plan: Plan, applied: bool = False) -> str:
-    counts = {a: 0 for a in (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE,
-                             Action.ORPHAN)}
+    counts = dict.fromkeys(_DONE, 0)
     for change in plan.changes:
-        if change.action in counts and not change.blocked:
+        if change.action not in counts or change.blocked:
+            continue
+        if not applied or change.result == Result.SUCCESS:
             counts[change.action] += 1
     blocked = sum(1 for c in plan.changes if c.blocked)
     errors = sum(1 for c in plan.changes if c.status == Status.ERROR)
-    parts = [f"{counts[Action.CREATE]} to create", f"{counts[Action.UPDATE]} to update",
-             f"{counts[Action.REPLACE]} to replace", f"{counts[Action.DELETE]} to delete",
-             f"{counts[Action.ORPHAN]} to orphan"]
-    prefix = "Apply" if applied else "Plan"
-    return f"{prefix}: {', '.join(parts)}; {blocked} blocked, {errors} errors."
+    if applied:
+        skipped = sum(1 for c in plan.changes if c.result == Result.SKIPPED)
+        parts = [f"{n} {_DONE[a]}" for a, n in counts.items()]
+        return (f"Apply: {', '.join(parts)}; {blocked} blocked, {skipped} skipped, "
+                f"{errors} failed.")
+    parts = [f"{n} to {a}" for a, n in counts.items()]
+    return f"Plan: {', '.join(parts)}; {blocked} blocked, {errors} errors."
