@@ -179,3 +179,25 @@ def test_command_line_detect_mode_reports_missing_without_creating(stack: Stack)
     assert (change["status"], change["action"], change["blocked"]) == ("Missing", "create", True)
     assert stack.apply("--mode", "detect").code == 1
     assert "not-yet" not in _buckets()
+
+
+def test_no_echo_parameter_values_are_masked_in_plans_and_state(stack: Stack) -> None:
+    """NoEcho values are masked in properties and tags (a name is an identity, not a secret)."""
+    stack.write("b.yaml", """
+        Parameters:
+          Suffix: {Type: String, NoEcho: true}
+        Resources:
+          Logs:
+            Type: AWS::S3::Bucket
+            Properties:
+              BucketName: quiet-bucket
+              Tags: [{Key: token, Value: !Sub "t-${Suffix}"}]
+        """)
+    plan = stack.plan("--parameter", "Suffix=hush7731")
+    assert "hush7731" not in plan.out
+    assert plan.change("Logs")["status"] == "Missing"
+    assert stack.apply("--parameter", "Suffix=hush7731").code == 0
+    assert _tags("quiet-bucket")["token"] == "t-hush7731"
+    for path in stack.state.rglob("*"):
+        if path.is_file():
+            assert b"hush7731" not in path.read_bytes(), path

@@ -12,7 +12,7 @@ from typing import Any
 
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.engine.context import contains_unknown
-from reconciler.engine.model import Action, Change, Result, Status
+from reconciler.engine.model import Action, Change, Result, Status, mask_strings
 from reconciler.engine.plan import Planned, Planner, deletion_policy, describe_error
 from reconciler.failpoints import failpoint
 from reconciler.kinds.base import Kind, Observation
@@ -197,7 +197,8 @@ class Applier:
             logical_id=decl.logical_id, type=decl.type, physical_id=physical_id,
             owner=self.p.settings.owner, revision=self.p.settings.revision, state=state,
             deletion_policy=deletion_policy(decl, type(kind)), mode=item.change.mode,
-            properties=differ.mask_properties(props), depends_on=list(decl.depends_on))
+            properties=mask_strings(differ.mask_properties(props), self.p.secrets),
+            depends_on=list(decl.depends_on))
         self.store.put_inventory(row)
         item.row = row
 

@@ -39,6 +39,19 @@ class Result(StrEnum):
 MASK = "(sensitive value)"
 
 
+def mask_strings(value: Any, secrets: frozenset[str]) -> Any:
+    """``value`` with every string containing one of ``secrets`` replaced by MASK."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return MASK if any(s in value for s in secrets) else value
+    if isinstance(value, dict):
+        return {k: mask_strings(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_strings(v, secrets) for v in value]
+    return value
+
+
 @dataclass(frozen=True)
 class DiffEntry:
     """One drifted field: a JSON pointer into Properties, AWS's value and the desired one."""
@@ -128,13 +141,15 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(c.action != Action.NONE for c in self.changes)
+        """Something to do or to look at: a pending action, or a conflict to resolve."""
+        return any(c.action != Action.NONE or c.status == Status.CONFLICT for c in self.changes)
 
     @property
     def converged(self) -> bool:
         """After apply: nothing failed, nothing blocked, nothing left to do."""
         return not self.has_errors and all(
-            c.action == Action.NONE or c.result == Result.SUCCESS for c in self.changes)
+            (c.action == Action.NONE and not c.blocked) or c.result == Result.SUCCESS
+            for c in self.changes)
 
     def summary(self) -> dict[str, int]:
         counts: dict[str, int] = {}

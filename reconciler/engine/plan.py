@@ -15,7 +15,7 @@ from typing import Any
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, user_tags
 from reconciler.engine.context import EngineSettings, Kinds, RunLookup, contains_unknown
 from reconciler.engine.diff import pointer
-from reconciler.engine.model import Action, Change, DiffEntry, Plan, Status
+from reconciler.engine.model import Action, Change, DiffEntry, Plan, Status, mask_strings
 from reconciler.engine.ordering import run_in_dependency_order
 from reconciler.kinds.base import Kind, Observation
 from reconciler.state.store import InventoryRow
@@ -58,6 +58,10 @@ class Planner:
         self.lookup = RunLookup()
         self.planned: dict[str, Planned] = {}
         self._lock = threading.Lock()
+        # Values of NoEcho parameters are secrets wherever they end up.
+        self.secrets = frozenset(
+            str(template.parameters[name]) for name in template.no_echo_parameters
+            if template.parameters.get(name) not in (None, ""))
 
     def plan(self) -> Plan:
         declared = self.template.order
@@ -81,6 +85,10 @@ class Planner:
             change = Change(lid, type_name, Status.ERROR, reason=describe_error(exc))
             planned = Planned(change, self.template.resources.get(lid), self.inventory.get(lid))
             self.lookup.observations[lid] = None
+        if self.secrets:
+            change = planned.change
+            change.diff = [DiffEntry(d.path, mask_strings(d.old, self.secrets),
+                                     mask_strings(d.new, self.secrets)) for d in change.diff]
         with self._lock:
             self.planned[lid] = planned
 
