@@ -68,6 +68,10 @@ def test_push_applies_at_once_with_webhook_and_within_a_poll_without(
     wait_until(lambda: worker.status()["revisions"]["last_applied_revision"] == revision, 10,
                worker, "applied revision")
     assert worker.metric("reconciler_applied_revision_info", revision=revision) == 1
+    # The push was reconciled on its own; what it did not touch keeps its status and series.
+    assert {r["resource"] for r in worker.status()["resources"]} == {"Base", "Hooked"}
+    assert worker.metric("reconciler_resource_status", type="AWS::S3::Bucket", resource="Base",
+                         status="InSync") == 1
 
     polled = start(workers, remote, tmp_path / "state2", source_interval="2s",
                    interval="60s")

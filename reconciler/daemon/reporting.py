@@ -9,11 +9,16 @@ from reconciler.daemon.metrics import Metrics
 from reconciler.engine.model import Action, Change, Plan, Result, Status
 from reconciler.engine.reconcile import final_status
 
+ResourceSeries = dict[str, tuple[str, str, str, bool]]  # logical ID -> (type, id, status, drift)
+
 
 class RunReporter:
-    def __init__(self, metrics: Metrics, log: Any):
+    def __init__(self, metrics: Metrics, log: Any, series: ResourceSeries,
+                 full: bool = True):
         self.metrics = metrics
         self.log = log
+        self.series = series  # every resource's last known status, across scoped runs
+        self.full = full
 
     def on_plan(self, plan: Plan) -> None:
         for change in plan.changes:
@@ -53,12 +58,19 @@ class RunReporter:
 
     def finished(self, plan: Plan, started: float) -> None:
         now = time.time()
-        self.metrics.set_resources(
-            (c.type, c.resource, str(final_status(c)),
-             final_status(c) in (Status.DRIFTED, Status.MISSING, Status.BLOCKED) and c.drifted)
-            for c in plan.changes if c.resource)
+        if self.full:
+            self.series.clear()
+        for c in plan.changes:
+            status = final_status(c)
+            gone = c.action in (Action.DELETE, Action.ORPHAN) and c.result == Result.SUCCESS
+            if gone or (c.reason or "").endswith("already gone"):
+                self.series.pop(c.resource, None)
+                continue
+            drifted = status in (Status.DRIFTED, Status.MISSING, Status.BLOCKED) and c.drifted
+            self.series[c.resource] = (c.type, c.resource, str(status), drifted)
+        self.metrics.set_resources(list(self.series.values()))
         # Blocked changes (detect mode, conflicts, guards) are reported elsewhere; a reconcile
         # that hit no error counts as successful for the staleness alert.
         self.metrics.reconcile_finished(now - started, not plan.has_errors, now)
-        self.log.info("reconcile finished", converged=plan.converged,
+        self.log.info("reconcile finished", converged=plan.converged, full=self.full,
                       duration=round(now - started, 3), **plan.summary())

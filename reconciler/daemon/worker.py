@@ -27,11 +27,12 @@ from reconciler.cli import check_aws, local_aws_if, parse_parameters
 from reconciler.daemon.http import HttpServer
 from reconciler.daemon.logs import configure_logging
 from reconciler.daemon.metrics import Metrics
-from reconciler.daemon.reporting import RunReporter
+from reconciler.daemon.reporting import ResourceSeries, RunReporter
 from reconciler.daemon.source import GitSource, SourceError
 from reconciler.daemon.webhooks import WebhookVerifier
 from reconciler.engine import reconcile
 from reconciler.engine.context import EngineSettings
+from reconciler.engine.scope import changed_scope
 from reconciler.errors import ReconcilerError, ValidationFailed
 from reconciler.output.status_text import status_json
 from reconciler.runtime import PseudoParameters, build_kinds, load
@@ -64,6 +65,8 @@ class Worker:
         self._good: tuple[str, Template] | None = None  # the revision in force
         self._loaded: str | None = None  # newest revision loaded (valid or not)
         self._last_errors: list[str] = []
+        self._full_due = True  # the next reconcile checks every resource
+        self._series: ResourceSeries = {}
 
     # --- scheduling ---------------------------------------------------------------------------
 
@@ -86,9 +89,12 @@ class Worker:
             self.request("start")
 
     def request(self, why: str) -> None:
-        """Ask for a reconcile; coalesces with one already queued or running."""
+        """Ask for a reconcile; coalesces with one already queued or running. A new revision
+        alone reconciles what it changed; anything else checks every resource."""
         with self._lock:
             self._pending = True
+            if why != "new revision":
+                self._full_due = True
             if self._draining or self.stop.is_set():
                 return
             self._draining = True
@@ -133,8 +139,10 @@ class Worker:
         self.metrics.source_fetched(True)
         self.metrics.set_source_revision(revision)
         self.store.set_meta("last_fetched_revision", revision)
-        if revision != self._loaded or forced:
-            self.request("webhook" if forced else "new revision")
+        if revision != self._loaded:
+            self.request("new revision")
+        elif forced:
+            self.request("webhook")
 
     def _load(self, revision: str, path: Path) -> None:
         self._loaded = revision
@@ -158,6 +166,9 @@ class Worker:
     # --- reconcile ----------------------------------------------------------------------------
 
     def reconcile_once(self) -> None:
+        with self._lock:
+            full, self._full_due = self._full_due, False
+        previous = self._good
         fetched = self.store.get_meta("last_fetched_revision")
         if fetched and fetched != self._loaded:
             try:
@@ -172,16 +183,21 @@ class Worker:
             self.log.warning("no valid revision yet; nothing to enforce")
             return
         revision, template = self._good
+        scope = None
+        if not full and previous is not None and previous[0] != revision:
+            scope = changed_scope(previous[1], template)
         settings = EngineSettings(
             owner=self.args.owner, default_mode=self.args.mode, revision=revision,
             max_deletes=self.args.max_deletes,
             max_delete_fraction=self.args.max_delete_percent / 100,
             concurrency=max(1, self.args.concurrency))
-        reporter = RunReporter(self.metrics, self.log.bind(revision=revision))
+        reporter = RunReporter(self.metrics, self.log.bind(revision=revision), self._series,
+                               full=scope is None)
         started = time.time()
         result = reconcile.apply(template, self.store, self.kinds, resolve, self.pseudo,
                                  settings, command="run", listener=reporter.on_change,
-                                 should_stop=self.stop.is_set, on_planned=reporter.on_plan)
+                                 should_stop=self.stop.is_set, on_planned=reporter.on_plan,
+                                 scope=scope)
         reporter.finished(result, started)
         if result.converged:
             self.store.set_meta("last_applied_revision", revision)

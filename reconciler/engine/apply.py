@@ -39,7 +39,8 @@ class Applier:
     def apply(self) -> None:
         planned = self.p.planned
         for lid in self.p.template.order:
-            self._run(planned[lid], self._apply_declared)
+            if lid in planned:
+                self._run(planned[lid], self._apply_declared)
         removed = [c.resource for c in self._plan_order() if c.resource not in
                    self.p.template.resources]
         for lid in removed:

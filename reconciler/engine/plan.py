@@ -48,8 +48,11 @@ def deletion_policy(decl: ResourceDecl, kind_cls: type[Kind]) -> str:
 
 class Planner:
     def __init__(self, template: Template, inventory: Mapping[str, InventoryRow], kinds: Kinds,
-                 resolve: Resolver, pseudo: Mapping[str, str], settings: EngineSettings):
+                 resolve: Resolver, pseudo: Mapping[str, str], settings: EngineSettings,
+                 scope: frozenset[str] | None = None):
         self.template = template
+        # None: every resource. Otherwise only these logical IDs (a new revision's changes).
+        self.scope = scope
         self.inventory = dict(inventory)
         self.kinds = kinds
         self.resolve = resolve
@@ -64,14 +67,18 @@ class Planner:
             if template.parameters.get(name) not in (None, ""))
 
     def plan(self) -> Plan:
-        declared = self.template.order
-        removed = [lid for lid in self.inventory if lid not in self.template.resources]
+        declared = [lid for lid in self.template.order if self._in_scope(lid)]
+        removed = [lid for lid in self.inventory
+                   if lid not in self.template.resources and self._in_scope(lid)]
         deps = {lid: self.template.resources[lid].depends_on for lid in declared}
         run_in_dependency_order([*declared, *removed], deps, self._plan_one,
                                 self.settings.concurrency)
         self._guard_deletions(removed)
         order = [*declared, *self._deletion_order(removed)]
         return Plan([self.planned[lid].change for lid in order], self.settings.revision)
+
+    def _in_scope(self, lid: str) -> bool:
+        return self.scope is None or lid in self.scope
 
     def _plan_one(self, lid: str) -> None:
         try:
@@ -249,7 +256,7 @@ class Planner:
         removals = [c for c in removals if c.action in (Action.DELETE, Action.ORPHAN)]
         if not removals:
             return
-        if not self.template.resources and not self.settings.allow_empty:
+        if not self.template.resources and not self.settings.allow_empty and self.scope is None:
             reason = (f"empty-tree guard: the desired tree declares no resources; refusing to "
                       f"remove {len(removals)} resources (pass --allow-empty to confirm)")
             self._block(removals, reason)

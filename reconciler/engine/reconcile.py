@@ -23,9 +23,13 @@ def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver
           pseudo: Mapping[str, str], settings: EngineSettings, command: str = "apply",
           listener: ChangeListener | None = None,
           should_stop: Callable[[], bool] = lambda: False,
-          on_planned: Callable[[Plan], None] | None = None) -> Plan:
-    """Plan, apply what is allowed, record history and the resulting status per resource."""
-    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings)
+          on_planned: Callable[[Plan], None] | None = None,
+          scope: frozenset[str] | None = None) -> Plan:
+    """Plan, apply what is allowed, record history and the resulting status per resource.
+
+    With ``scope``, only those logical IDs are planned and applied, and only their status
+    rows are rewritten (a new revision's changes, ahead of the next full drift check)."""
+    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings, scope)
     result = planner.plan()
     if on_planned is not None:
         on_planned(result)
@@ -34,7 +38,9 @@ def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver
         Applier(planner, store, run_id, listener, should_stop).apply()
     finally:
         store.put_statuses([status_row(c, settings.revision) for c in result.changes
-                            if not _gone(c)], run_id, replace_all=True)
+                            if not _gone(c)], run_id, replace_all=scope is None)
+        if scope is not None:
+            store.drop_statuses([c.resource for c in result.changes if _gone(c)])
         outcome = "converged" if result.converged else "failed"
         store.finish_run(run_id, outcome, result.summary())
     return result

@@ -231,6 +231,11 @@ class StateStore:
                      s.reason, json.dumps(s.diff, default=str), s.revision, run_id,
                      s.observed_at))
 
+    def drop_statuses(self, logical_ids: list[str]) -> None:
+        with self._tx() as db:
+            db.executemany("DELETE FROM resource_status WHERE logical_id=?",
+                           [(lid,) for lid in logical_ids])
+
     def statuses(self) -> list[StatusRow]:
         with self._lock:
             rows = self._db.execute(
