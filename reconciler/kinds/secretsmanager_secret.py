@@ -205,7 +205,6 @@ class Secret(Kind):
         if "Description" in changed:
             settings["Description"] = desired.get("Description") or ""
         if "KmsKeyId" in changed:
-            # New versions use the new key; AWS re-encrypts nothing that exists.
             settings["KmsKeyId"] = desired.get("KmsKeyId") or DEFAULT_KMS_KEY
         if settings:
             self._sm.update_secret(SecretId=physical_id, **settings)
