@@ -55,6 +55,9 @@ EQUAL: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any]]] = [
      {"SSESpecification": {"KMSMasterKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab"}},
      {"SSESpecification": {"KMSMasterKeyId":
       "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"}}),
+    ("alias name against alias ARN", TableShape,
+     {"SSESpecification": {"KMSMasterKeyId": "alias/toron-data"}},
+     {"SSESpecification": {"KMSMasterKeyId": "arn:aws:kms:us-east-1:1:alias/toron-data"}}),
     ("server defaults beside declared keys", TableShape,
      {"SSESpecification": {"SSEEnabled": True}},
      {"SSESpecification": {"SSEEnabled": True, "SSEType": "KMS", "Extra": 1}}),

@@ -44,6 +44,15 @@ class Observation:
     attributes: dict[str, Any] = field(default_factory=dict)
 
 
+def is_intrinsic(value: Any) -> bool:
+    """A still-unresolved ``{"Ref": ...}`` or ``{"Fn::...": ...}``: ``validate`` runs before
+    resolution, so such values cannot be checked yet."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return False
+    key = str(next(iter(value)))
+    return key == "Ref" or key.startswith("Fn::")
+
+
 class TransientError(Exception):
     """AWS has not caught up yet (eventual consistency): the same call may succeed later."""
 

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconciler.kinds.base import is_intrinsic
+
 Props = dict[str, Any]
 
 PROVISIONED = "PROVISIONED"
@@ -225,10 +227,7 @@ def index_needs_rebuild(current: Mapping[str, Any], wanted: Mapping[str, Any]) -
 
 def is_literal(value: Any) -> bool:
     """False for an unresolved intrinsic ({"Ref": ...} or {"Fn::...": ...})."""
-    if isinstance(value, dict) and len(value) == 1:
-        (key,) = value
-        return not (key == "Ref" or str(key).startswith("Fn::"))
-    return True
+    return not is_intrinsic(value)
 
 
 def validation_issues(props: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws.eventual import is_not_found, retry_while_propagating
 from reconciler.aws.normalize import canonical_policy, dict_to_tags, tags_to_dict
-from reconciler.kinds.base import Kind, Observation, Props
+from reconciler.kinds.base import Kind, Observation, Props, is_intrinsic
 
 T = TypeVar("T")
 
@@ -216,7 +216,7 @@ class IamRole(Kind):
         if isinstance(policies, list):
             seen: set[str] = set()
             for i, policy in enumerate(policies):
-                if not isinstance(policy, dict) or _is_intrinsic(policy):
+                if not isinstance(policy, dict) or is_intrinsic(policy):
                     continue
                 name = policy.get("PolicyName")
                 if isinstance(name, str):
@@ -297,17 +297,9 @@ def _policy_text(policy: Any) -> str:
 
 # --- validation helpers ---------------------------------------------------------------------
 
-def _is_intrinsic(value: Any) -> bool:
-    """An unresolved ``Ref``/``Fn::*`` (validate may run before resolution)."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = next(iter(value))
-    return key == "Ref" or key.startswith("Fn::")
-
-
 def _policy_problems(doc: Any, pointer: str, *, trust: bool) -> list[tuple[str, str]]:
     """What IAM would reject as MalformedPolicyDocument (moto accepts most of it)."""
-    if _is_intrinsic(doc):
+    if is_intrinsic(doc):
         return []
     if isinstance(doc, str):
         try:
@@ -319,10 +311,10 @@ def _policy_problems(doc: Any, pointer: str, *, trust: bool) -> list[tuple[str, 
     problems = [(f"{pointer}/{key}", f"unknown policy element {key!r}")
                 for key in doc if key not in ("Version", "Id", "Statement")]
     version = doc.get("Version")
-    if not trust and version != _POLICY_VERSIONS[0] and not _is_intrinsic(version):
+    if not trust and version != _POLICY_VERSIONS[0] and not is_intrinsic(version):
         # IAM: "Policy document must be version 2012-10-17 or greater" (moto agrees).
         problems.append((f"{pointer}/Version", f"must be {_POLICY_VERSIONS[0]}"))
-    elif version is not None and not _is_intrinsic(version) and version not in _POLICY_VERSIONS:
+    elif version is not None and not is_intrinsic(version) and version not in _POLICY_VERSIONS:
         problems.append((f"{pointer}/Version", f"must be one of {', '.join(_POLICY_VERSIONS)}"))
     statements = doc.get("Statement")
     if isinstance(statements, dict):
@@ -338,12 +330,12 @@ def _policy_problems(doc: Any, pointer: str, *, trust: bool) -> list[tuple[str, 
 
 
 def _statement_problems(statement: Any, pointer: str, trust: bool) -> list[tuple[str, str]]:
-    if _is_intrinsic(statement):
+    if is_intrinsic(statement):
         return []
     if not isinstance(statement, dict):
         return [(pointer, "a statement must be an object")]
     problems = []
-    if statement.get("Effect") not in ("Allow", "Deny") and not _is_intrinsic(
+    if statement.get("Effect") not in ("Allow", "Deny") and not is_intrinsic(
             statement.get("Effect")):
         problems.append((f"{pointer}/Effect", "must be Allow or Deny"))
     if ("Action" in statement) == ("NotAction" in statement):
@@ -372,7 +364,7 @@ def _statement_problems(statement: Any, pointer: str, trust: bool) -> list[tuple
 def _scalar_problems(props: Props) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     duration = props.get("MaxSessionDuration")
-    if duration is not None and not _is_intrinsic(duration):
+    if duration is not None and not is_intrinsic(duration):
         try:
             seconds = int(duration)
         except (TypeError, ValueError):

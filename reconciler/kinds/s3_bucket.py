@@ -19,8 +19,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws.eventual import error_code, is_not_found, retry_while_propagating
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import s3_bucket_lifecycle as lifecycle
-from reconciler.kinds.base import Kind, Observation, Props
-from reconciler.kinds.s3_bucket_policy import is_intrinsic
+from reconciler.kinds.base import Kind, Observation, Props, is_intrinsic
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from reconciler.kinds.s3_bucket_policy import is_intrinsic
+from reconciler.kinds.base import is_intrinsic
 
 Rule = dict[str, Any]
 Issue = tuple[str, str]

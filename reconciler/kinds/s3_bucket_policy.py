@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws.eventual import is_not_found, retry_while_propagating
-from reconciler.kinds.base import Kind, Observation, Props
+from reconciler.kinds.base import Kind, Observation, Props, is_intrinsic
 
 # S3 refuses a principal naming a role created moments ago until IAM has propagated it.
 _PRINCIPAL_PROPAGATION = frozenset({"MalformedPolicy"})
@@ -85,14 +85,6 @@ class S3BucketPolicy(Kind):
             codes=_PRINCIPAL_PROPAGATION,
             message_contains=("Invalid principal",),
         )
-
-
-def is_intrinsic(value: Any) -> bool:
-    """A still-unresolved intrinsic (``{"Ref": ...}``, ``{"Fn::...": ...}``): not checkable yet."""
-    if not isinstance(value, dict) or len(value) != 1:
-        return False
-    key = str(next(iter(value)))
-    return key == "Ref" or key.startswith("Fn::")
 
 
 def policy_document_issues(document: Any, path: str) -> list[tuple[str, str]]:

@@ -60,6 +60,8 @@ class Secret(Kind):
     unobservable = frozenset({"/GenerateSecretString"})
     identifier_paths = frozenset({"/KmsKeyId"})
     data_bearing = True
+    # Ref is the ARN, which AWS assigns: unknown until the secret exists.
+    attributes_ref_is_id = False
 
     @property
     def _sm(self) -> Any:
