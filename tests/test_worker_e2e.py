@@ -3,6 +3,7 @@ subprocess, its HTTP endpoints scraped over HTTP."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,6 +94,11 @@ def test_out_of_band_change_is_corrected_and_counted(
                          **labels) == 1
     assert (worker.metric("reconciler_apply_total", action="update", result="success",
                           **labels) or 0) >= 1
+    # Logs are JSON lines off a terminal; each names the revision, and resource/type/action.
+    events = [json.loads(line) for line in worker.logs().splitlines() if line.startswith("{")]
+    applied = [e for e in events if e["event"] == "applied" and e["resource"] == "Base"]
+    assert applied and applied[-1]["action"] == "update"
+    assert applied[-1]["type"] == "AWS::S3::Bucket" and len(applied[-1]["revision"]) == 40
 
 
 def test_invalid_revision_is_not_applied_until_fixed(

@@ -49,7 +49,7 @@ class Worker:
         self.clients = clients
         self.metrics = metrics
         self.source = source
-        self.log = log
+        self._log = log
         self.kinds = build_kinds(clients)
         self.pseudo = PseudoParameters(clients)
         self.parameters = parse_parameters(args.parameter)
@@ -67,6 +67,11 @@ class Worker:
         self._last_errors: list[str] = []
         self._full_due = True  # the next reconcile checks every resource
         self._series: ResourceSeries = {}
+
+    @property
+    def log(self) -> Any:
+        """The logger, bound to the revision in force so every event names it."""
+        return self._log.bind(revision=self._good[0] if self._good else None)
 
     # --- scheduling ---------------------------------------------------------------------------
 
@@ -131,8 +136,7 @@ class Worker:
             revision = self.source.fetch()
         except SourceError as exc:
             self.metrics.source_fetched(False)
-            self.log.warning("source fetch failed", error=str(exc),
-                             revision=self._good[0] if self._good else None)
+            self.log.warning("source fetch failed", error=str(exc))
             if forced:
                 self.request("webhook")
             return
@@ -155,7 +159,7 @@ class Worker:
             self.store.set_meta("desired_valid", "0")
             self.store.set_meta("desired_errors", json.dumps(errors))
             for error in errors:
-                self.log.error("invalid desired state", revision=revision, error=error)
+                self.log.error("invalid desired state", invalid_revision=revision, error=error)
             return
         self._good = (revision, template)
         self._last_errors = []
@@ -175,7 +179,7 @@ class Worker:
                 checkout = self.source.checkout(fetched)
             except SourceError as exc:
                 # The revision in force stays in force; the next fetch repairs the clone.
-                self.log.warning("checkout failed", revision=fetched, error=str(exc))
+                self.log.warning("checkout failed", fetched_revision=fetched, error=str(exc))
             else:
                 self._load(fetched, checkout.path)
                 self.store.set_meta("last_attempted_revision", fetched)
@@ -191,7 +195,7 @@ class Worker:
             max_deletes=self.args.max_deletes,
             max_delete_fraction=self.args.max_delete_percent / 100,
             concurrency=max(1, self.args.concurrency))
-        reporter = RunReporter(self.metrics, self.log.bind(revision=revision), self._series,
+        reporter = RunReporter(self.metrics, self.log, self._series,
                                full=scope is None)
         started = time.time()
         result = reconcile.apply(template, self.store, self.kinds, resolve, self.pseudo,
@@ -281,9 +285,9 @@ def run_worker(args: argparse.Namespace) -> int:
         worker.start()
         while not stopping.wait(1.0):
             pass
-        log.info("shutting down: finishing the resource in flight")
+        worker.log.info("shutting down: finishing the resource in flight")
         idle = worker.shutdown(args.shutdown_timeout)
         server.stop()
         store.close()
-        log.info("stopped", clean=idle)
+        worker.log.info("stopped", clean=idle)
     return 0
