@@ -288,6 +288,13 @@ def run_worker(args: argparse.Namespace) -> int:
         worker.log.info("shutting down: finishing the resource in flight")
         idle = worker.shutdown(args.shutdown_timeout)
         server.stop()
+        if not idle:
+            # A call still hanging after the bound: leave without waiting for it. The create
+            # intent already recorded lets the next start find whatever it made.
+            worker.log.warning("stopped before the resource in flight finished",
+                               timeout=args.shutdown_timeout)
+            sys.stdout.flush()
+            os._exit(0)
         store.close()
         worker.log.info("stopped", clean=idle)
     return 0
