@@ -39,7 +39,7 @@ class AwsClients:
             max_attempts = int(os.environ.get("AWS_MAX_ATTEMPTS", "10"))
         self._config = Config(
             region_name=self.region,
-            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             max_pool_connections=max_pool_connections,
             connect_timeout=10,
             read_timeout=60,

@@ -26,6 +26,8 @@ T = TypeVar("T")
 # IAM is eventually consistent: a role just created may be "NoSuchEntity" for its own
 # follow-up calls, and a trust policy naming a brand-new principal is refused for a while.
 _ROLE_PROPAGATION = frozenset({"NoSuchEntity"})
+# Only the role itself may be missing for a while; a missing managed policy is a real error.
+_ROLE_MISSING = ("role with name", "Role ")  # AWS and moto wordings
 _PRINCIPAL_PROPAGATION = frozenset({"MalformedPolicyDocument"})
 _INVALID_PRINCIPAL = ("Invalid principal",)
 
@@ -178,7 +180,8 @@ class IamRole(Kind):
                                   PolicyDocument=_policy_text(policy["PolicyDocument"]))
 
     def _until_visible(self, call: Callable[[], T]) -> T:
-        return retry_while_propagating(call, codes=_ROLE_PROPAGATION)
+        return retry_while_propagating(call, codes=_ROLE_PROPAGATION,
+                                       message_contains=_ROLE_MISSING)
 
     def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
         if remove:
