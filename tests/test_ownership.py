@@ -201,3 +201,28 @@ def test_no_echo_parameter_values_are_masked_in_plans_and_state(stack: Stack) ->
     for path in stack.state.rglob("*"):
         if path.is_file():
             assert b"hush7731" not in path.read_bytes(), path
+
+
+def test_removals_run_dependents_first_and_keys_are_only_scheduled(stack: Stack) -> None:
+    stack.write("keep.yaml", BUCKET.format(name="kept-bucket", extra=""))
+    stack.write("kms.yaml", """
+        Resources:
+          AKey:
+            Type: AWS::KMS::Key
+            DeletionPolicy: Delete
+            Properties: {Description: goes away, PendingWindowInDays: 7}
+          ZAlias:
+            Type: AWS::KMS::Alias
+            Properties: {AliasName: alias/goes-away, TargetKeyId: !Ref AKey}
+        """)
+    assert stack.apply().code == 0
+    key_id = stack.plan().change("AKey")["physical_id"]
+    stack.remove("kms.yaml")
+
+    plan = stack.plan()
+    removals = [c["resource"] for c in plan.json["changes"] if c["action"] == "delete"]
+    assert removals == ["ZAlias", "AKey"]  # the alias goes before the key it points at
+    assert stack.apply("--allow-mass-delete").code == 0  # 2 of 3 is over the 25 % guard
+    kms = boto3.client("kms")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
+    assert all(a["AliasName"] != "alias/goes-away" for a in kms.list_aliases()["Aliases"])

@@ -41,13 +41,8 @@ class Applier:
         for lid in self.p.template.order:
             if lid in planned:
                 self._run(planned[lid], self._apply_declared)
-        removed = [c.resource for c in self._plan_order() if c.resource not in
-                   self.p.template.resources]
-        for lid in removed:
+        for lid in self.p.removal_order:
             self._run(planned[lid], self._apply_removal)
-
-    def _plan_order(self) -> list[Change]:
-        return [p.change for p in self.p.planned.values()]
 
     def _run(self, item: Planned, step: Callable[[Planned], None]) -> None:
         change = item.change

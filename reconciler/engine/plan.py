@@ -60,6 +60,7 @@ class Planner:
         self.settings = settings
         self.lookup = RunLookup()
         self.planned: dict[str, Planned] = {}
+        self.removal_order: list[str] = []  # dependents before what they depended on
         self._lock = threading.Lock()
         # Values of NoEcho parameters are secrets wherever they end up.
         self.secrets = frozenset(
@@ -74,7 +75,8 @@ class Planner:
         run_in_dependency_order([*declared, *removed], deps, self._plan_one,
                                 self.settings.concurrency)
         self._guard_deletions(removed)
-        order = [*declared, *self._deletion_order(removed)]
+        self.removal_order = self._deletion_order(removed)
+        order = [*declared, *self.removal_order]
         return Plan([self.planned[lid].change for lid in order], self.settings.revision)
 
     def _in_scope(self, lid: str) -> bool:
