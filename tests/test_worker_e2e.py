@@ -94,6 +94,8 @@ def test_out_of_band_change_is_corrected_and_counted(
                          **labels) == 1
     assert (worker.metric("reconciler_apply_total", action="update", result="success",
                           **labels) or 0) >= 1
+    assert (worker.metric("reconciler_aws_api_calls_total", service="s3",
+                          operation="PutBucketVersioning", result="success") or 0) >= 1
     # Logs are JSON lines off a terminal; each names the revision, and resource/type/action.
     events = [json.loads(line) for line in worker.logs().splitlines() if line.startswith("{")]
     applied = [e for e in events if e["event"] == "applied" and e["resource"] == "Base"]
