@@ -112,7 +112,8 @@ class Worker:
         self.log.info("webhook received", provider=provider)
         with self._lock:
             self._force_fetch = True
-        self.scheduler.modify_job("source", next_run_time=_now())
+        # A one-shot fetch of its own: the polling job may be mid-run and would skip a rerun.
+        self.scheduler.add_job(self.poll_source, misfire_grace_time=None)
 
     def _drain(self) -> None:
         while True:
