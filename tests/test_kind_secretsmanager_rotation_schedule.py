@@ -20,6 +20,7 @@ from botocore.stub import Stubber
 
 from reconciler.aws.clients import AwsClients
 from reconciler.kinds.secretsmanager_rotation_schedule import RotationSchedule
+from tests.stubbing import OneClient
 
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
@@ -148,18 +149,6 @@ def test_set_tags_is_a_no_op() -> None:
 
 
 # --- what moto drops: ScheduleExpression and Duration, scripted with Stubber ----------------
-
-class OneClient:
-    """A stand-in for AwsClients around one stubbed client."""
-
-    region = "us-east-1"
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def client(self, service: str) -> Any:
-        return self._client
-
 
 SECRET_ARN = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:app/db-AbCdEf"
 LAMBDA_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:rotate"

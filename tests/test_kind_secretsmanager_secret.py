@@ -21,6 +21,7 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation
 from reconciler.kinds.secretsmanager_secret import Secret
+from tests.stubbing import OneClient
 
 TAGS = {OWNER_TAG: "test", LOGICAL_ID_TAG: "DbSecret", "team": "data"}
 TEMPLATE_SPEC = {"SecretStringTemplate": '{"username": "admin"}', "GenerateStringKey": "password",
@@ -41,18 +42,6 @@ def sm(aws: Any) -> Any:
 @pytest.fixture
 def kms(aws: Any) -> Any:
     return boto3.client("kms")
-
-
-class OneClient:
-    """A stand-in for AwsClients around one (stubbed) client, for what moto cannot show."""
-
-    region = "us-east-1"
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def client(self, service: str) -> Any:
-        return self._client
 
 
 def stubbable_client() -> Any:
