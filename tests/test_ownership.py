@@ -226,3 +226,28 @@ def test_removals_run_dependents_first_and_keys_are_only_scheduled(stack: Stack)
     kms = boto3.client("kms")
     assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
     assert all(a["AliasName"] != "alias/goes-away" for a in kms.list_aliases()["Aliases"])
+
+
+def test_ignore_drift_on_tags_leaves_user_tags_but_restores_ownership(stack: Stack) -> None:
+    stack.write("b.yaml", BUCKET.format(
+        name="tag-ignored", extra="Metadata: {Reconciler: {IgnoreDrift: [/Tags]}}").replace(
+        "VersioningConfiguration: {Status: Enabled}",
+        "VersioningConfiguration: {Status: Enabled}\n      Tags: [{Key: team, Value: a}]"))
+    assert stack.apply().code == 0
+    s3 = boto3.client("s3")
+    owner_tags = [{"Key": k, "Value": v} for k, v in _tags("tag-ignored").items()
+                  if k.startswith("reconciler:")]
+    s3.put_bucket_tagging(Bucket="tag-ignored", Tagging={"TagSet": [
+        *owner_tags, {"Key": "team", "Value": "b"}, {"Key": "extra", "Value": "x"}]})
+    assert stack.plan().code == 0  # the user's tags are ignored...
+    s3.put_bucket_tagging(Bucket="tag-ignored", Tagging={"TagSet": [
+        {"Key": "team", "Value": "b"}, {"Key": "extra", "Value": "x"}]})
+    change = stack.plan().change("Logs")  # ...but stripped ownership tags are not
+    assert {d["path"] for d in change["diff"]} == {"/Tags/reconciler:owner",
+                                                   "/Tags/reconciler:logical-id"}
+    s3.put_bucket_versioning(Bucket="tag-ignored",
+                             VersioningConfiguration={"Status": "Suspended"})
+    assert stack.apply().code == 0
+    tags = _tags("tag-ignored")
+    assert tags["team"] == "b" and tags["extra"] == "x"  # left as they are
+    assert tags["reconciler:owner"] == "reconciler"  # ownership is never ignored

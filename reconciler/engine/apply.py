@@ -12,6 +12,7 @@ from typing import Any
 
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.engine.context import contains_unknown
+from reconciler.engine.diff import is_ignored, pointer
 from reconciler.engine.model import Action, Change, Result, Status, mask_strings
 from reconciler.engine.plan import Planned, Planner, deletion_policy, describe_error
 from reconciler.failpoints import failpoint
@@ -125,11 +126,17 @@ class Applier:
         if obs.tags is not None:
             want = dict(declared_tags or {})
             want[OWNER_TAG], want[LOGICAL_ID_TAG] = self.p.settings.owner, decl.logical_id
-            add = {k: v for k, v in want.items() if obs.tags.get(k) != v}
+            # IgnoreDrift covers the user's tags; ownership tags are always restored.
+            ignore = decl.settings.ignore_drift
+            user_ignored = {k for k in {*want, *obs.tags} if not k.startswith("reconciler:")
+                            and is_ignored(pointer(("Tags", k)), ignore)}
+            add = {k: v for k, v in want.items()
+                   if obs.tags.get(k) != v and k not in user_ignored}
             remove = []
             if declared_tags is not None:
                 remove = [k for k in obs.tags
-                          if k not in want and not k.startswith(("aws:", "reconciler:"))]
+                          if k not in want and not k.startswith(("aws:", "reconciler:"))
+                          and k not in user_ignored]
             if add or remove:
                 kind.set_tags(obs.physical_id, add, remove)
         self._record(item, kind, props, obs.physical_id, "present")

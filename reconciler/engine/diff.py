@@ -33,6 +33,17 @@ def split_pointer(text: str) -> Path:
     return tuple(p.replace("~1", "/").replace("~0", "~") for p in text.lstrip("/").split("/"))
 
 
+def is_ignored(path: str, ignore: Iterable[str]) -> bool:
+    """True when ``path`` lies at or under one of the ``IgnoreDrift`` pointers."""
+    parts = split_pointer(path)
+    return any(under(split_pointer(i), parts) for i in ignore)
+
+
+def without_ignored(entries: Iterable[DiffEntry], ignore: Iterable[str]) -> list[DiffEntry]:
+    ignore = tuple(ignore)
+    return [e for e in entries if not is_ignored(e.path, ignore)]
+
+
 def matches(pattern: Path, path: Path) -> bool:
     """``pattern`` equals ``path`` with ``*`` standing for any one segment."""
     return len(pattern) == len(path) and all(p in ("*", s) for p, s in zip(pattern, path,
@@ -57,14 +68,12 @@ class PropertyDiff:
     def diff(self, desired: Mapping[str, Any], actual: Mapping[str, Any] | None,
              ignore: Iterable[str] = ()) -> list[DiffEntry]:
         actual = actual or {}
-        ignored = [split_pointer(p) for p in ignore]
         entries: list[DiffEntry] = []
         for key in desired:
             if key == "Tags":
                 continue
             entries.extend(self._diff(desired[key], actual.get(key), (key,), exact=False))
-        return [self.mask(e) for e in entries
-                if not any(under(i, split_pointer(e.path)) for i in ignored)]
+        return [self.mask(e) for e in without_ignored(entries, ignore)]
 
     def mask(self, entry: DiffEntry) -> DiffEntry:
         path = split_pointer(entry.path)

@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, user_tags
 from reconciler.engine.context import EngineSettings, Kinds, RunLookup, contains_unknown
-from reconciler.engine.diff import pointer
+from reconciler.engine.diff import is_ignored, pointer
 from reconciler.engine.model import Action, Change, DiffEntry, Plan, Status, mask_strings
 from reconciler.engine.ordering import run_in_dependency_order
 from reconciler.kinds.base import Kind, Observation
@@ -133,8 +133,10 @@ class Planner:
         owned, conflict = self._ownership(kind, obs, row, decl, mode)
         differ = self.kinds.differ(decl.type)
         entries = differ.diff(props, obs.properties, decl.settings.ignore_drift)
-        entries += self._tag_diff(obs.tags, planned.tags, lid, owned and mode != "observe")
-        entries = [e for e in entries if not _ignored(e.path, decl.settings.ignore_drift)]
+        tag_entries = self._tag_diff(obs.tags, planned.tags, lid, owned and mode != "observe")
+        # IgnoreDrift covers the user's tags; ownership tags are the reconciler's own.
+        entries += [e for e in tag_entries if e.path.startswith("/Tags/reconciler:")
+                    or not is_ignored(e.path, decl.settings.ignore_drift)]
         change.diff = entries
         change.changed = frozenset(e.path.split("/")[1] for e in entries)
         if conflict:
@@ -308,7 +310,3 @@ def _declared_tags(value: Any) -> dict[str, Any]:
 def _tagged_by(obs: Observation, owner: str, lid: str) -> bool:
     tags = obs.tags or {}
     return tags.get(OWNER_TAG) == owner and tags.get(LOGICAL_ID_TAG) == lid
-
-
-def _ignored(path: str, ignore: tuple[str, ...]) -> bool:
-    return any(path == i or path.startswith(i.rstrip("/") + "/") for i in ignore)
