@@ -11,10 +11,10 @@ the engine's business and go through ``set_tags``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any, ClassVar, Protocol
+
+from reconciler.kinds.schema import TypeSchema, file_name, load_document, path_pointer, schema_for
 
 Props = dict[str, Any]
 
@@ -58,7 +58,13 @@ class TransientError(Exception):
 
 
 class Kind:
-    """Base class for one CloudFormation resource type."""
+    """Base class for one CloudFormation resource type.
+
+    What the registry schema states is not restated here: ``attributes`` (its top-level
+    read-only properties), ``taggable``, create-only properties, write-only properties
+    (never diffed) and credentials among them (masked) come from ``TypeSchema`` when the
+    subclass is defined; a kind declares only what goes beyond the schema.
+    """
 
     type_name: ClassVar[str]
     schema_file: ClassVar[str]
@@ -66,11 +72,13 @@ class Kind:
     managed_properties: ClassVar[frozenset[str]]
     # Fn::GetAtt attribute names (CloudFormation's documented return values).
     attributes: ClassVar[frozenset[str]] = frozenset()
-    # Top-level properties forcing replacement, beyond the schema's createOnlyProperties.
+    # Top-level properties forcing replacement, beyond the schema's createOnlyProperties
+    # (AWS cannot change them in place, but the schema leaves that to the update failing).
     replace_on: ClassVar[frozenset[str]] = frozenset()
-    # JSON pointers (``*`` matches any list index) that AWS cannot read back: never diffed.
+    # JSON pointers (``*`` matches any list index) that AWS cannot read back, beyond the
+    # schema's writeOnlyProperties: never diffed.
     unobservable: ClassVar[frozenset[str]] = frozenset()
-    # JSON pointers of values masked in plans, logs and state.
+    # JSON pointers of values masked in plans, logs and state, beyond the schema's credentials.
     secret_paths: ClassVar[frozenset[str]] = frozenset()
     # JSON pointers compared as a whole (extra keys on the AWS side are drift), e.g. rule lists.
     exact_paths: ClassVar[frozenset[str]] = frozenset()
@@ -87,19 +95,36 @@ class Kind:
     def __init__(self, aws: AwsClients):
         self.aws = aws
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "type_name" not in cls.__dict__:
+            return  # an abstract intermediate class
+        if "schema_file" not in cls.__dict__:
+            cls.schema_file = file_name(cls.type_name)
+        facts = cls.type_schema()
+        if "attributes" not in cls.__dict__:
+            cls.attributes = facts.attributes
+        if "taggable" not in cls.__dict__:
+            cls.taggable = facts.tagging.taggable
+        cls.unobservable = cls.unobservable | {path_pointer(p) for p in facts.write_only}
+        cls.secret_paths = cls.secret_paths | {path_pointer(p) for p in facts.secrets}
+
     # --- schema -----------------------------------------------------------------------------
 
     @classmethod
+    def type_schema(cls) -> TypeSchema:
+        if cls.schema_file == file_name(cls.type_name):
+            return schema_for(cls.type_name)
+        return TypeSchema(load_document(cls.schema_file))
+
+    @classmethod
     def schema(cls) -> dict[str, Any]:
-        return load_schema(cls.schema_file)
+        return dict(cls.type_schema().document)
 
     @classmethod
     def create_only(cls) -> frozenset[str]:
-        names = {
-            p.removeprefix("/properties/").split("/")[0]
-            for p in cls.schema().get("createOnlyProperties", [])
-        }
-        return frozenset(names | set(cls.replace_on)) & cls.managed_properties
+        names = cls.type_schema().create_only_names() | set(cls.replace_on)
+        return frozenset(names) & cls.managed_properties
 
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
@@ -147,11 +172,6 @@ class Kind:
         raise NotImplementedError
 
 
-_SCHEMAS: dict[str, dict[str, Any]] = {}
-
-
 def load_schema(name: str) -> dict[str, Any]:
-    if name not in _SCHEMAS:
-        text = resources.files("reconciler.schemas").joinpath(name).read_text()
-        _SCHEMAS[name] = json.loads(text)
-    return _SCHEMAS[name]
+    """A vendored schema document by file name."""
+    return load_document(name)

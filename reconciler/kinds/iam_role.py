@@ -38,12 +38,10 @@ _POLICY_VERSIONS = ("2012-10-17", "2008-10-17")
 
 class IamRole(Kind):
     type_name = "AWS::IAM::Role"
-    schema_file = "aws-iam-role.json"
     managed_properties = frozenset({
         "RoleName", "Path", "AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns",
         "Description", "MaxSessionDuration", "PermissionsBoundary", "Tags",
     })
-    attributes = frozenset({"Arn", "RoleId"})
     # IAM cannot rename a role or move it to another path.
     replace_on = frozenset({"RoleName", "Path"})
     # An inline policy added out of band grants access nobody declared: drift.

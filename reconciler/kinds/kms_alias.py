@@ -15,13 +15,9 @@ _ALIAS_NAME = re.compile(r"^alias/[a-zA-Z0-9:/_-]+$")
 
 class KmsAlias(Kind):
     type_name = "AWS::KMS::Alias"
-    schema_file = "aws-kms-alias.json"
     managed_properties = frozenset({"AliasName", "TargetKeyId"})
-    # CloudFormation documents no Fn::GetAtt attributes for an alias; Ref is the name.
-    attributes = frozenset()
     # Users write the target as a key ID or a key ARN; AWS reports the ID.
     identifier_paths = frozenset({"/TargetKeyId"})
-    taggable = False
 
     @property
     def _kms(self) -> Any:

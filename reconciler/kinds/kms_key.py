@@ -17,15 +17,12 @@ _POLICY_PROPAGATION = frozenset({"MalformedPolicyDocumentException"})
 
 class KmsKey(Kind):
     type_name = "AWS::KMS::Key"
-    schema_file = "aws-kms-key.json"
     managed_properties = frozenset({
         "Description", "Enabled", "EnableKeyRotation", "KeyPolicy", "KeySpec", "KeyUsage",
         "PendingWindowInDays", "Tags",
     })
-    attributes = frozenset({"Arn", "KeyId"})
     # KMS cannot change a key's spec or usage; CloudFormation replaces the key.
     replace_on = frozenset({"KeySpec", "KeyUsage"})
-    unobservable = frozenset({"/PendingWindowInDays"})
     policy_paths = frozenset({"/KeyPolicy"})
     data_bearing = True
 

@@ -43,13 +43,10 @@ _ABSENT = {
 
 class S3Bucket(Kind):
     type_name = "AWS::S3::Bucket"
-    schema_file = "aws-s3-bucket.json"
     managed_properties = frozenset({
         "BucketName", "VersioningConfiguration", "BucketEncryption",
         "PublicAccessBlockConfiguration", "LifecycleConfiguration", "OwnershipControls", "Tags",
     })
-    attributes = frozenset({"Arn", "DomainName", "DualStackDomainName", "RegionalDomainName",
-                            "WebsiteURL"})
     # Lifecycle rules are a whole: an extra rule added out of band is drift. An unset public
     # access flag means false, so a flag switched on out of band is drift too.
     exact_paths = frozenset({"/LifecycleConfiguration", "/PublicAccessBlockConfiguration"})

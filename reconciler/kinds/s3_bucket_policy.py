@@ -19,10 +19,8 @@ _VERSIONS = ("2012-10-17", "2008-10-17")
 
 class S3BucketPolicy(Kind):
     type_name = "AWS::S3::BucketPolicy"
-    schema_file = "aws-s3-bucketpolicy.json"
     managed_properties = frozenset({"Bucket", "PolicyDocument"})
     policy_paths = frozenset({"/PolicyDocument"})
-    taggable = False
 
     @property
     def _s3(self) -> Any:

@@ -26,15 +26,10 @@ _DURATION = re.compile(r"^(\d{1,2})h$")
 
 class RotationSchedule(Kind):
     type_name = "AWS::SecretsManager::RotationSchedule"
-    schema_file = "aws-secretsmanager-rotationschedule.json"
     managed_properties = frozenset({
         "SecretId", "RotationLambdaARN", "RotationRules", "RotateImmediatelyOnUpdate",
     })
-    attributes = frozenset({"Id"})
-    # An instruction for the next update, not a setting AWS keeps.
-    unobservable = frozenset({"/RotateImmediatelyOnUpdate"})
     identifier_paths = frozenset({"/SecretId"})
-    taggable = False
 
     @property
     def _sm(self) -> Any:

@@ -51,13 +51,9 @@ _MASK = "(sensitive value)"
 
 class Secret(Kind):
     type_name = "AWS::SecretsManager::Secret"
-    schema_file = "aws-secretsmanager-secret.json"
     managed_properties = frozenset({
         "Name", "Description", "KmsKeyId", "GenerateSecretString", "Tags",
     })
-    attributes = frozenset({"Id"})
-    # Write-only: how the value was generated cannot be read back.
-    unobservable = frozenset({"/GenerateSecretString"})
     identifier_paths = frozenset({"/KmsKeyId"})
     data_bearing = True
     # Ref is the ARN, which AWS assigns: unknown until the secret exists.
