@@ -82,8 +82,7 @@ class Applier:
         if blocked_by:
             raise Skip(f"skipped: dependency {', '.join(blocked_by)} failed or was skipped")
         kind = self.p.kinds.get(decl.type)
-        props = dict(self.p.resolve(decl.properties, self.p.template, self.p.lookup,
-                                    self.p.pseudo))
+        props = self.p.desired_properties(decl)
         declared_tags = _tags(props.pop("Tags")) if "Tags" in props else None
         if contains_unknown(props) or contains_unknown(declared_tags):
             raise Skip("skipped: a referenced value is still unknown (its resource was not "

@@ -19,6 +19,7 @@ from reconciler.engine.model import Action, Change, DiffEntry, Plan, Status, mas
 from reconciler.engine.ordering import run_in_dependency_order
 from reconciler.kinds.base import Kind, Observation
 from reconciler.state.store import InventoryRow
+from reconciler.template.coerce import CoercionError, coerce_properties
 from reconciler.template.model import ResourceDecl, Template, Unknown
 
 Resolver = Callable[[Any, Template, RunLookup, Mapping[str, str]], Any]
@@ -35,6 +36,10 @@ class Planned:
     tags: dict[str, Any] | None = None  # declared Tags (None: not declared)
     observation: Observation | None = None
     forget: bool = False  # inventory row of a resource already gone
+
+
+class DesiredValueError(ValueError):
+    """A resolved value that cannot take its schema type (known only once resolved)."""
 
 
 def describe_error(exc: BaseException) -> str:
@@ -117,7 +122,7 @@ class Planner:
             self.lookup.observations[lid] = None
             return planned
         kind = self.kinds.get(decl.type)
-        props = dict(self.resolve(decl.properties, self.template, self.lookup, self.pseudo))
+        props = self.desired_properties(decl)
         if "Tags" in props:
             planned.tags = _declared_tags(props.pop("Tags"))
         planned.desired = props
@@ -159,6 +164,15 @@ class Planner:
             change.reason = (f"changing {', '.join(sorted(replace))} requires replacement; "
                              "set Metadata.Reconciler.AllowReplace: true to allow it")
         return planned
+
+    def desired_properties(self, decl: ResourceDecl) -> dict[str, Any]:
+        """Properties resolved with what this run knows, each value in the schema's type."""
+        resolved = self.resolve(decl.properties, self.template, self.lookup, self.pseudo)
+        try:
+            return coerce_properties(resolved or {}, self.kinds.get(decl.type).type_schema())
+        except CoercionError as error:
+            raise DesiredValueError(f"{decl.file}:{decl.line}: {decl.logical_id} "
+                                    f"({decl.type}) {error}") from None
 
     def _observe(self, kind: Kind, props: dict[str, Any], row: InventoryRow | None, lid: str,
                  owner: str) -> Observation | None:

@@ -19,6 +19,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from reconciler.errors import Issue
 from reconciler.kinds.base import Kind
+from reconciler.template.coerce import CoercionError, coerce_properties
 from reconciler.template.intrinsics import function_name
 from reconciler.template.located import format_path, line_at, pointer_parts
 
@@ -63,7 +64,12 @@ def check_properties(logical_id: str, type_name: str, properties: dict[str, Any]
         issues.append(_schema_issue(best_match([error]) or error, label, properties, file, line))
     if issues:
         return issues  # the kind's own checks assume a schema-valid shape
-    for pointer, message in kind.validate(properties):
+    try:  # the kind checks values as it will receive them: in the schema's types
+        typed = coerce_properties(properties, kind.type_schema())
+    except CoercionError as error:
+        return [Issue(file, line_at(properties, list(error.path), line),
+                      f"{label} {format_path(list(error.path))}: {error.message}")]
+    for pointer, message in kind.validate(typed):
         path = pointer_parts(pointer, properties)
         where = f" {format_path(path)}" if path else ""
         issues.append(Issue(file, line_at(properties, path, line), f"{label}{where}: {message}"))
