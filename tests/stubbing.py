@@ -13,5 +13,5 @@ class OneClient:
     def __init__(self, client: Any) -> None:
         self._client = client
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, retries: bool = True) -> Any:
         return self._client

@@ -20,7 +20,8 @@ from botocore.stub import ANY, Stubber
 
 from reconciler.aws import eventual
 from reconciler.aws.eventual import retry_while_propagating
-from reconciler.kinds import iam_role, kms_key
+from reconciler.kinds import iam_role
+from reconciler.kinds.base import TransientError
 from reconciler.kinds.iam_role import IamRole
 from reconciler.kinds.kms_key import KmsKey
 
@@ -38,7 +39,7 @@ class StubbedClients:
         self._clients: dict[str, Any] = {}
         self.stubbers: dict[str, Stubber] = {}
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, retries: bool = True) -> Any:
         if service not in self._clients:
             client = boto3.client(service, region_name=self.region, aws_access_key_id="x",
                                   aws_secret_access_key="x", aws_session_token="x")
@@ -65,7 +66,6 @@ def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Backoff delays the kinds asked for; nothing actually sleeps."""
     recorded: list[float] = []
     fast = functools.partial(retry_while_propagating, sleep=recorded.append)
-    monkeypatch.setattr(kms_key, "retry_while_propagating", fast)
     monkeypatch.setattr(iam_role, "retry_while_propagating", fast)
     return recorded
 
@@ -143,27 +143,30 @@ def _key_metadata() -> dict[str, Any]:
                                    "1234abcd-12ab-34cd-56ef-1234567890ab"}}
 
 
-def test_kms_key_create_retries_while_the_role_in_its_policy_propagates(
-        stubbed: StubbedClients, delays: list[float]) -> None:
-    """KMS refuses a key policy naming a role IAM has not propagated yet."""
+def test_kms_key_create_is_transient_while_the_role_in_its_policy_propagates(
+        stubbed: StubbedClients) -> None:
+    """KMS refuses a key policy naming a role IAM has not propagated yet: a TransientError the
+    engine retries later, not a sleep inside the kind."""
     stub = stubbed.stub("kms")
     expected = {"Policy": json.dumps(POLICY), "Description": "data", "Tags": ANY}
-    for _ in range(2):
-        stub.add_client_error("create_key", "MalformedPolicyDocumentException",
-                              "Policy contains a statement with one or more invalid principals.",
-                              expected_params=expected)
-    stub.add_response("create_key", _key_metadata(), expected)
-    created = KmsKey(stubbed).create({"Description": "data", "KeyPolicy": POLICY}, {"o": "t"})
-    assert created.physical_id == "1234abcd-12ab-34cd-56ef-1234567890ab"
-    assert delays == [1.0, 2.0]
+    stub.add_client_error("create_key", "MalformedPolicyDocumentException",
+                          "Policy contains a statement with one or more invalid principals.",
+                          expected_params=expected)
+    with pytest.raises(TransientError, match="invalid principals"):
+        KmsKey(stubbed).create({"Description": "data", "KeyPolicy": POLICY}, {"o": "t"})
 
 
-def test_kms_key_create_does_not_retry_other_errors(stubbed: StubbedClients,
-                                                    delays: list[float]) -> None:
-    stubbed.stub("kms").add_client_error("create_key", "LimitExceededException", "too many")
-    with pytest.raises(ClientError):
+@pytest.mark.parametrize(("code", "message"), [
+    ("LimitExceededException", "too many"),
+    # A policy that is wrong in itself will not get better by waiting.
+    ("MalformedPolicyDocumentException", "Policy has a syntax error"),
+])
+def test_kms_key_create_does_not_treat_other_errors_as_transient(
+        stubbed: StubbedClients, code: str, message: str) -> None:
+    stubbed.stub("kms").add_client_error("create_key", code, message)
+    with pytest.raises(ClientError) as caught:
         KmsKey(stubbed).create({"Description": "data"}, {})
-    assert delays == []
+    assert not isinstance(caught.value, TransientError)
 
 
 TRUST = {"Version": "2012-10-17", "Statement": [

@@ -57,16 +57,21 @@ class AwsClients:
     def on_throttle(self, listener: ThrottleListener) -> None:
         self._throttle_listeners.append(listener)
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, retries: bool = True) -> Any:
+        """The shared client; ``retries=False`` for a call that must never be sent twice (a
+        create without an idempotency token: a lost reply retried is a second resource)."""
+        key = service if retries else f"{service}/once"
         with self._lock:
-            client = self._clients.get(service)
+            client = self._clients.get(key)
             if client is None:
-                client = self._session.client(service, config=self._config)
+                config = self._config if retries else self._config.merge(
+                    Config(retries={"mode": "standard", "total_max_attempts": 1}))
+                client = self._session.client(service, config=config)
                 events = client.meta.events
                 events.register("after-call", self._after_call)
                 events.register("after-call-error", self._after_call_error)
                 events.register("needs-retry", self._needs_retry)
-                self._clients[service] = client
+                self._clients[key] = client
             return client
 
     def account_id(self) -> str:

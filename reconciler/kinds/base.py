@@ -24,7 +24,7 @@ class AwsClients(Protocol):
 
     region: str
 
-    def client(self, service: str) -> Any: ...
+    def client(self, service: str, retries: bool = True) -> Any: ...
 
 
 @dataclass

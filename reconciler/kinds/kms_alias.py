@@ -1,27 +1,31 @@
-"""AWS::KMS::Alias: a friendly name pointing at a KMS key. Not taggable; the name is the ID."""
+"""AWS::KMS::Alias: a friendly name pointing at a KMS key. Not taggable; the name is the ID.
+
+A no-drift observe costs one DescribeKey, which resolves an alias in one call (ListAliases
+would page through the account).
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from botocore.exceptions import ClientError
-
-from reconciler.aws.eventual import is_not_found
-from reconciler.kinds.base import Kind, Observation, Props
+from reconciler.kinds.base import Props
+from reconciler.kinds.declared import Call, DeclaredKind
 
 _ALIAS_NAME = re.compile(r"^alias/[a-zA-Z0-9:/_-]+$")
 
 
-class KmsAlias(Kind):
+class KmsAlias(DeclaredKind):
     type_name = "AWS::KMS::Alias"
     managed_properties = frozenset({"AliasName", "TargetKeyId"})
     # Users write the target as a key ID or a key ARN; AWS reports the ID.
     identifier_paths = frozenset({"/TargetKeyId"})
 
-    @property
-    def _kms(self) -> Any:
-        return self.aws.client("kms")
+    service, identifier = "kms", "AliasName"
+    read_call = Call("DescribeKey", id_member="KeyId", renames={"/TargetKeyId": "KeyId"},
+                     result="KeyMetadata")
+    create_call = Call("CreateAlias")
+    writers = {"TargetKeyId": Call("UpdateAlias")}
+    delete_call = Call("DeleteAlias")
 
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
@@ -39,45 +43,3 @@ class KmsAlias(Kind):
             issues.append(("/TargetKeyId", "TargetKeyId must be a key ID or key ARN, "
                            f"not an alias ({target!r})"))
         return issues
-
-    def physical_id(self, props: Props) -> str | None:
-        name = props.get("AliasName")
-        return name if isinstance(name, str) else None
-
-    def observe(self, physical_id: str, desired: Props) -> Observation | None:
-        # DescribeKey resolves an alias in one call; ListAliases would page through the account.
-        try:
-            meta = self._kms.describe_key(KeyId=physical_id)["KeyMetadata"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
-        return Observation(
-            physical_id=physical_id,
-            properties={"AliasName": physical_id, "TargetKeyId": meta["KeyId"]},
-            tags=None,
-            attributes={"Ref": physical_id},
-        )
-
-    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
-        name = desired["AliasName"]
-        self._kms.create_alias(AliasName=name, TargetKeyId=desired["TargetKeyId"])
-        return Observation(physical_id=name, properties={}, tags=None,
-                           attributes={"Ref": name})
-
-    def update(self, physical_id: str, desired: Props, observed: Observation,
-               changed: frozenset[str]) -> None:
-        # AliasName is create-only (the engine replaces), so only the target can move.
-        if "TargetKeyId" in changed:
-            self._kms.update_alias(AliasName=physical_id, TargetKeyId=desired["TargetKeyId"])
-
-    def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
-        # KMS aliases cannot carry tags; ownership rests on the inventory alone.
-        return None
-
-    def delete(self, physical_id: str, desired: Props) -> None:
-        try:
-            self._kms.delete_alias(AliasName=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc):
-                raise

@@ -1,88 +1,36 @@
 """AWS::S3::BucketPolicy: the one resource policy of a bucket. Not taggable; the bucket name
-is the ID."""
+is the ID. A no-drift observe costs one GetBucketPolicy."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
+from reconciler.kinds.base import Props, is_intrinsic
+from reconciler.kinds.declared import Call, DeclaredKind
 
-from reconciler.aws.eventual import is_not_found, retry_while_propagating
-from reconciler.kinds.base import Kind, Observation, Props, is_intrinsic
-
-# S3 refuses a principal naming a role created moments ago until IAM has propagated it.
-_PRINCIPAL_PROPAGATION = frozenset({"MalformedPolicy"})
-_NO_POLICY = ("NoSuchBucketPolicy", "NoSuchBucket")
 _VERSIONS = ("2012-10-17", "2008-10-17")
+_PUT = Call("PutBucketPolicy", renames={"/PolicyDocument": "Policy"})
 
 
-class S3BucketPolicy(Kind):
+class S3BucketPolicy(DeclaredKind):
     type_name = "AWS::S3::BucketPolicy"
     managed_properties = frozenset({"Bucket", "PolicyDocument"})
     policy_paths = frozenset({"/PolicyDocument"})
 
-    @property
-    def _s3(self) -> Any:
-        return self.aws.client("s3")
+    service, identifier = "s3", "Bucket"
+    read_call = Call("GetBucketPolicy", result="{PolicyDocument: Policy}")
+    create_call = _PUT
+    writers = {"PolicyDocument": _PUT}
+    delete_call = Call("DeleteBucketPolicy")
+    gone_codes = ("NoSuchBucketPolicy", "NoSuchBucket")
+    # S3 refuses a principal naming a role created moments ago until IAM has propagated it.
+    transient_codes = {"MalformedPolicy": ("Invalid principal",)}
 
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
         # moto stores any string as a policy; AWS answers MalformedPolicy. Catch it here.
         return policy_document_issues(props.get("PolicyDocument"), "/PolicyDocument")
-
-    def physical_id(self, props: Props) -> str | None:
-        bucket = props.get("Bucket")
-        return bucket if isinstance(bucket, str) else None
-
-    def observe(self, physical_id: str, desired: Props) -> Observation | None:
-        try:
-            text = self._s3.get_bucket_policy(Bucket=physical_id)["Policy"]
-        except ClientError as exc:
-            if is_not_found(exc, *_NO_POLICY):
-                return None
-            raise
-        try:
-            document: Any = json.loads(text)
-        except ValueError:
-            document = text  # shown as-is in the diff rather than failing the whole plan
-        return Observation(
-            physical_id=physical_id,
-            properties={"Bucket": physical_id, "PolicyDocument": document},
-            tags=None,
-            attributes={"Ref": physical_id},
-        )
-
-    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
-        bucket = desired["Bucket"]
-        self._put(bucket, desired["PolicyDocument"])
-        return Observation(physical_id=bucket, properties={}, tags=None,
-                           attributes={"Ref": bucket})
-
-    def update(self, physical_id: str, desired: Props, observed: Observation,
-               changed: frozenset[str]) -> None:
-        # Bucket is create-only (the engine replaces), so only the document can change.
-        if "PolicyDocument" in changed:
-            self._put(physical_id, desired["PolicyDocument"])
-
-    def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
-        # A bucket policy cannot carry tags; ownership rests on the inventory alone.
-        return None
-
-    def delete(self, physical_id: str, desired: Props) -> None:
-        try:
-            self._s3.delete_bucket_policy(Bucket=physical_id)
-        except ClientError as exc:
-            if not is_not_found(exc, *_NO_POLICY):
-                raise
-
-    def _put(self, bucket: str, document: Any) -> None:
-        text = document if isinstance(document, str) else json.dumps(document)
-        retry_while_propagating(
-            lambda: self._s3.put_bucket_policy(Bucket=bucket, Policy=text),
-            codes=_PRINCIPAL_PROPAGATION,
-            message_contains=("Invalid principal",),
-        )
 
 
 def policy_document_issues(document: Any, path: str) -> list[tuple[str, str]]:

@@ -1,0 +1,354 @@
+"""A kind from a short declaration: the calls, the renames, the tag calls; the base does the rest.
+
+A declared kind names its service, the API member that carries its physical ID, and
+one ``Call`` per step (read, create, delete, extra reads and per-property writers).
+Properties map to API members by name through ``mapper``; the schema supplies the
+identifier, create-only, write-only and tagging facts. A kind whose API is irregular
+overrides one method. Cost of a no-drift observe: the read call, one call per
+declared property that has its own reader, and the tag list call when tags are not
+part of the read.
+"""
+
+from __future__ import annotations
+
+import secrets
+import string
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import jmespath
+from botocore.exceptions import ClientError
+from botocore.model import OperationModel, Shape
+
+from reconciler.aws.eventual import error_code, is_not_found
+from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
+from reconciler.errors import ReconcilerError
+from reconciler.kinds import mapper
+from reconciler.kinds.base import Kind, Observation, Props, TransientError
+
+
+@dataclass(frozen=True)
+class Call:
+    """One API operation: fixed arguments, renames, where the answer is, and an "off" twin."""
+
+    operation: str  # e.g. "PutKeyPolicy"
+    args: Mapping[str, Any] = field(default_factory=dict)
+    renames: mapper.Renames = field(default_factory=dict)
+    result: str | None = None  # JMESPath into the response; ``{id}`` is the physical ID
+    off: str | None = None  # operation for a false or removed value (DisableKey, Delete...)
+    id_member: str | None = None  # where this call takes the physical ID, if not the identifier
+
+    def __hash__(self) -> int:
+        return hash((self.operation, self.off))
+
+
+@dataclass(frozen=True)
+class TagCalls:
+    tag: str
+    untag: str
+    list: str | None = None  # None: the read call's answer carries the tags
+    result: str = "Tags"  # JMESPath to the tags in the list (or read) response
+    resource: str | None = None  # attribute naming the resource in tag calls (default the ID)
+    param: str | None = None  # that API member (default the kind's identifier)
+
+
+class DeclaredKind(Kind):
+    service: ClassVar[str]
+    identifier: ClassVar[str]  # API member carrying the physical ID in every call
+    read_call: ClassVar[Call]
+    create_call: ClassVar[Call]
+    delete_call: ClassVar[Call]
+    # JMESPath to the physical ID in the create response; None: the declared name.
+    created_id: ClassVar[str | None] = None
+    readers: ClassVar[Mapping[str, Call]] = {}  # property -> its own read call
+    writers: ClassVar[Mapping[str, Call]] = {}  # property -> update call (one call per Call)
+    tag_calls: ClassVar[TagCalls | None] = None
+    # Fn::GetAtt attribute -> JMESPath into the read result (default: the same name).
+    attribute_paths: ClassVar[Mapping[str, str]] = {}
+    ref_attribute: ClassVar[str | None] = None  # what Ref returns, when not the physical ID
+    gone_codes: ClassVar[tuple[str, ...]] = ()  # error codes meaning "no such resource"
+    token_member: ClassVar[str | None] = None  # idempotency token the model does not mark
+    # Error code -> message fragments meaning "not yet" (eventual consistency): retried later.
+    transient_codes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+
+    @property
+    def client(self) -> Any:
+        return self.aws.client(self.service)
+
+    # --- identity ---------------------------------------------------------------------------
+
+    @classmethod
+    def name_property(cls) -> str | None:
+        """The property holding the physical ID, when the schema's identifier is declared."""
+        ids = cls.type_schema().primary_identifier
+        if len(ids) == 1 and ids[0] not in cls.type_schema().read_only:
+            return ids[0][0]
+        return None
+
+    def physical_id(self, props: Props) -> str | None:
+        name = self.name_property()
+        value = props.get(name) if name else None
+        return value if isinstance(value, str) else None
+
+    def generated_name(self, logical_id: str, owner: str) -> Props:
+        name = self.name_property()
+        if name is None or name in self.type_schema().document.get("required", ()):
+            return {}  # unnamed, or the name is required: nothing to generate
+        node = self.type_schema().node((name,))
+        suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits)
+                         for _ in range(12))
+        limit = int(node.get("maxLength", 255)) - len(suffix) - 1
+        stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{owner}-{logical_id}")
+        return {name: f"{stem[:limit]}-{suffix}"}
+
+    # --- calls ------------------------------------------------------------------------------
+
+    def operation(self, name: str) -> OperationModel:
+        return self.client.meta.service_model.operation_model(name)
+
+    def invoke(self, call: Call, physical_id: str | None, values: Props | None = None,
+               operation: str | None = None, client: Any = None) -> dict[str, Any]:
+        op = operation or call.operation
+        model = self.operation(op)
+        args: dict[str, Any] = dict(call.args)
+        id_member = call.id_member or self.identifier
+        if physical_id is not None and id_member in model.input_shape.members:
+            args[id_member] = physical_id
+        for key, value in (values or {}).items():
+            member = mapper.member_for(model.input_shape, key, f"/{key}", call.renames)
+            if member in model.input_shape.members and value is not None:
+                args[member] = mapper.to_api(value, model.input_shape.members[member],
+                                             call.renames, f"/{key}")
+        method = getattr(client or self.client, _snake(op))
+        try:
+            return dict(method(**args))
+        except ClientError as exc:
+            fragments = self.transient_codes.get(error_code(exc))
+            message = str(exc.response.get("Error", {}).get("Message", ""))
+            if fragments is not None and (not fragments or any(f in message for f in fragments)):
+                raise TransientError(f"{op}: {message}") from exc
+            raise
+
+    def answer(self, call: Call, response: Any, physical_id: str) -> Any:
+        if call.result is None:
+            return response
+        return jmespath.search(call.result.replace("{id}", physical_id), response)
+
+    def _gone(self, exc: ClientError) -> bool:
+        return is_not_found(exc, *self.gone_codes) if self.gone_codes else is_not_found(exc)
+
+    # --- observe ----------------------------------------------------------------------------
+
+    def observe(self, physical_id: str, desired: Props) -> Observation | None:
+        try:
+            resource = self.answer(self.read_call, self.invoke(self.read_call, physical_id),
+                                   physical_id)
+            if not resource:
+                return None
+            props = self.properties_from(resource, desired)
+            for prop, call in self.readers.items():
+                if prop in desired:
+                    props[prop] = self.read_property(prop, call, physical_id, desired[prop])
+            tags = self.read_tags(physical_id, resource) if self.taggable else None
+        except ClientError as exc:
+            if self._gone(exc):
+                return None
+            raise
+        return Observation(physical_id=physical_id, properties=props, tags=tags,
+                           attributes=self.attributes_from(resource, physical_id))
+
+    def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
+        """Declared properties as the read call answers them (None where it does not)."""
+        shape = _result_shape(self.operation(self.read_call.operation).output_shape,
+                              self.read_call.result)
+        props: Props = {}
+        policies = {p.strip("/") for p in self.policy_paths}
+        # Undeclared properties the read answers anyway come along when they are plain values.
+        wanted = {**{k: {} if k in policies else None for k in self.managed_properties},
+                  **desired}
+        for key, want in wanted.items():
+            if key in self.readers or key == self.type_schema().tagging.tag_property:
+                continue
+            member = mapper.member_for(shape, key, f"/{key}", self.read_call.renames) \
+                if shape is not None else key
+            child = shape.members.get(member) if shape is not None and member else None
+            value = mapper.from_api(resource.get(member) if member else None, child, want,
+                                    self.read_call.renames, f"/{key}")
+            if key in desired or not isinstance(value, dict | list) or key in policies:
+                props[key] = value
+        name = self.name_property()
+        if name and name in desired:
+            props[name] = desired[name] if props.get(name) is None else props[name]
+        return props
+
+    def read_property(self, prop: str, call: Call, physical_id: str, want: Any) -> Any:
+        value = self.answer(call, self.invoke(call, physical_id), physical_id)
+        return mapper.from_api(value, None, want)
+
+    def attributes_from(self, resource: dict[str, Any], physical_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        lowered = {k.lower(): k for k in resource}
+        for name in self.attributes:
+            path = self.attribute_paths.get(name)
+            out[name] = jmespath.search(path, resource) if path \
+                else resource.get(lowered.get(name.lower(), name))
+        out["Ref"] = out.get(self.ref_attribute) if self.ref_attribute else physical_id
+        return out
+
+    # --- create -----------------------------------------------------------------------------
+
+    def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
+               ) -> Observation:
+        call = self.create_call
+        model = self.operation(call.operation)
+        members = model.input_shape.members
+        args = {k: v for k, v in desired.items()
+                if mapper.member_for(model.input_shape, k, f"/{k}", call.renames) in members}
+        extra: dict[str, Any] = {}
+        tag_member = _tag_member(model.input_shape)
+        if tags and tag_member is not None:
+            extra[tag_member] = mapper.tags_to_api(tags, members[tag_member])
+        tokens = [m for m in (*model.idempotent_members, self.token_member) if m]
+        for member in tokens:
+            extra[member] = _token(token, members[member])
+        # Without a token a retried create is a second resource: botocore must not retry it.
+        client = self.client if tokens else self.aws.client(self.service, retries=False)
+        try:
+            response = self.invoke(Call(call.operation, {**call.args, **extra}, call.renames),
+                                   None, args, client=client)
+        except ClientError as exc:
+            if error_code(exc) in _THROTTLED:
+                raise ReconcilerError(f"{call.operation} was throttled; the next pass looks "
+                                      "the resource up by its tags before creating it") from exc
+            raise
+        physical_id = str(jmespath.search(self.created_id, response) if self.created_id
+                          else self.physical_id(desired))
+        for prop, writer in self.writers.items():
+            if prop in desired and prop not in args:
+                self.write(writer, physical_id, {prop: desired[prop]})
+        if tags and tag_member is None and self.tag_calls is not None:
+            self.set_tags(physical_id, tags, [])
+        observed = self.observe(physical_id, desired)
+        if observed is None:
+            raise ReconcilerError(f"{self.type_name} {physical_id} was created but cannot be "
+                                  "read back yet")
+        return observed
+
+    # --- update and delete ------------------------------------------------------------------
+
+    def update(self, physical_id: str, desired: Props, observed: Observation,
+               changed: frozenset[str]) -> None:
+        groups: dict[Call, Props] = {}
+        for prop in sorted(changed):
+            writer = self.writers.get(prop)
+            if writer is None:
+                raise ReconcilerError(f"{self.type_name}: {prop} cannot be changed in place")
+            groups.setdefault(writer, {})[prop] = desired.get(prop)
+        for writer, values in groups.items():
+            self.write(writer, physical_id, values)
+
+    def write(self, call: Call, physical_id: str, values: Props) -> None:
+        off = call.off is not None and all(v in (None, False) for v in values.values())
+        self.invoke(call, physical_id, values, operation=call.off if off else None)
+
+    def delete(self, physical_id: str, desired: Props) -> None:
+        try:
+            self.invoke(self.delete_call, physical_id, desired)
+        except ClientError as exc:
+            if not self._gone(exc):
+                raise
+
+    # --- tags -------------------------------------------------------------------------------
+
+    def _tag_target(self, physical_id: str) -> tuple[str, str]:
+        calls = self.tag_calls
+        assert calls is not None
+        target = physical_id
+        if calls.resource is not None:
+            observed = self.observe(physical_id, {})
+            if observed is None:
+                raise ReconcilerError(f"{self.type_name} {physical_id} does not exist")
+            target = str(observed.attributes[calls.resource])
+        return calls.param or self.identifier, target
+
+    def read_tags(self, physical_id: str, resource: dict[str, Any]) -> dict[str, str]:
+        calls = self.tag_calls
+        if calls is None:
+            return {}
+        if calls.list is None:
+            return mapper.tags_from_api(jmespath.search(calls.result, resource))
+        param = calls.param or self.identifier
+        target = physical_id if calls.resource is None else str(
+            self.attributes_from(resource, physical_id)[calls.resource])
+        response = getattr(self.client, _snake(calls.list))(**{param: target})
+        return mapper.tags_from_api(jmespath.search(calls.result, response))
+
+    def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
+        calls = self.tag_calls
+        if calls is None:
+            return
+        param, target = self._tag_target(physical_id)
+        if remove:
+            shape = self.operation(calls.untag).input_shape
+            keys = next(m for m in shape.members if m.lower().endswith("keys"))
+            getattr(self.client, _snake(calls.untag))(**{param: target, keys: remove})
+        if add:
+            shape = self.operation(calls.tag).input_shape
+            member = _tag_member(shape)
+            assert member is not None, f"{calls.tag} takes no tags"
+            getattr(self.client, _snake(calls.tag))(
+                **{param: target, member: mapper.tags_to_api(add, shape.members[member])})
+
+    def find(self, owner: str, logical_id: str) -> str | None:
+        """Unnamed kinds override this with a lookup by the ownership tags."""
+        return None
+
+
+_THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded",
+                        "TooManyRequestsException"})
+
+
+def owned_by(tags: Mapping[str, str], owner: str, logical_id: str) -> bool:
+    return tags.get(OWNER_TAG) == owner and tags.get(LOGICAL_ID_TAG) == logical_id
+
+
+def _snake(operation: str) -> str:
+    out = []
+    for i, char in enumerate(operation):
+        if char.isupper() and i and (not operation[i - 1].isupper() or (
+                i + 1 < len(operation) and operation[i + 1].islower())):
+            out.append("_")
+        out.append(char.lower())
+    return "".join(out)
+
+
+def _tag_member(shape: Shape) -> str | None:
+    return next((m for m in shape.members if m.lower() in ("tags", "tag", "tagset", "tagging")),
+                None)
+
+
+def _token(token: str | None, shape: Shape) -> str:
+    """The create intent's token in the form the API takes (a UUID fits every known limit)."""
+    value = str(uuid.uuid5(uuid.NAMESPACE_URL, token)) if token else str(uuid.uuid4())
+    limit = shape.metadata.get("max")
+    return value[: int(limit)] if limit else value
+
+
+def _result_shape(shape: Shape | None, result: str | None) -> Shape | None:
+    """The model shape at a simple JMESPath (``A.B``, ``A[0]``, ``A[?x=='{id}'] | [0]``)."""
+    if shape is None or not result:
+        return shape
+    head, _, tail = result.partition("|")
+    parts = head.replace("[", ".[").split(".") + (["[0]"] if tail.strip() == "[0]" else [])
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        if part.startswith("["):
+            shape = getattr(shape, "member", shape)
+        else:
+            shape = shape.members.get(part) if shape.type_name == "structure" else None
+        if shape is None:
+            return None
+    return shape
