@@ -7,6 +7,7 @@ the reason, everything else goes on.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,14 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.engine.context import contains_unknown
 from reconciler.engine.diff import is_ignored, pointer
 from reconciler.engine.model import Action, Change, Result, Status, mask_strings
-from reconciler.engine.plan import Planned, Planner, deletion_policy, describe_error
+from reconciler.engine.plan import (
+    CREATE_TOKEN,
+    Planned,
+    Planner,
+    deletion_policy,
+    describe_error,
+    last_applied,
+)
 from reconciler.failpoints import failpoint
 from reconciler.kinds.base import Kind, Observation
 from reconciler.state.store import InventoryRow, StateStore
@@ -105,13 +113,38 @@ class Applier:
         for key, value in generated.items():
             props.setdefault(key, value)
         tags = {**(declared_tags or {}), OWNER_TAG: self.p.settings.owner, LOGICAL_ID_TAG: lid}
-        self._record(item, kind, props, kind.physical_id(props), "pending-create")
-        obs = kind.create(props, tags if kind.taggable else {})
+        # The create intent carries the idempotency token: a retry after a crash reuses it.
+        token = item.row.properties.get(CREATE_TOKEN) if item.row is not None \
+            and item.row.pending else None
+        token = str(token or uuid.uuid4())
+        self._record(item, kind, {**props, CREATE_TOKEN: token}, kind.physical_id(props),
+                     "pending-create")
+        try:
+            obs = kind.create(props, tags if kind.taggable else {}, token=token)
+        except Exception:
+            # The call may have succeeded with its reply lost: look before creating again.
+            found = self._made_by_us(kind, props, lid)
+            if found is None:
+                raise
+            obs = found
         failpoint("after-create", lid)
         item.observation = obs
         item.change.physical_id = obs.physical_id
         self.p.lookup.observations[lid] = obs
         self._record(item, kind, props, obs.physical_id, "present")
+
+    def _made_by_us(self, kind: Kind, props: dict[str, Any], lid: str) -> Observation | None:
+        """The resource a failed create made after all, proven ours by its ownership tags."""
+        owner = self.p.settings.owner
+        try:
+            physical_id = kind.physical_id(props) or kind.find(owner, lid)
+            obs = kind.observe(physical_id, props) if physical_id else None
+        except Exception:
+            return None  # the lookup failing too: report the create's own error
+        tags = (obs.tags or {}) if obs is not None else {}
+        if tags.get(OWNER_TAG) == owner and tags.get(LOGICAL_ID_TAG) == lid:
+            return obs
+        return None
 
     def _update(self, item: Planned, kind: Kind, props: dict[str, Any],
                 declared_tags: dict[str, str] | None) -> None:
@@ -147,7 +180,7 @@ class Applier:
         if item.decl.update_replace_policy == "Retain":
             self._release(kind, old)
         else:
-            kind.delete(old.physical_id, item.row.properties if item.row else props)
+            kind.delete(old.physical_id, last_applied(item.row) if item.row else props)
         self.store.drop_inventory(item.decl.logical_id)
         item.row = None
         self._create(item, kind, props, declared_tags)
@@ -175,7 +208,7 @@ class Applier:
         assert item.row is not None and item.observation is not None
         kind = self.p.kinds.get(item.row.type)
         if item.change.action == Action.DELETE:
-            kind.delete(item.observation.physical_id, dict(item.row.properties))
+            kind.delete(item.observation.physical_id, last_applied(item.row))
         else:
             self._release(kind, item.observation)
         self.store.drop_inventory(item.row.logical_id)

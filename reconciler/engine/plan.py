@@ -38,6 +38,15 @@ class Planned:
     forget: bool = False  # inventory row of a resource already gone
 
 
+# Inventory key of a create intent's idempotency token (never a property of the resource).
+CREATE_TOKEN = "reconciler:create-token"
+
+
+def last_applied(row: InventoryRow) -> dict[str, Any]:
+    """The properties last applied, as a kind takes them (without engine bookkeeping)."""
+    return {k: v for k, v in row.properties.items() if k != CREATE_TOKEN}
+
+
 class DesiredValueError(ValueError):
     """A resolved value that cannot take its schema type (known only once resolved)."""
 
@@ -253,7 +262,7 @@ class Planner:
             change.status, change.reason = Status.ERROR, f"unknown type {row.type} in inventory"
             return planned
         kind = self.kinds.get(row.type)
-        obs = self._observe(kind, dict(row.properties), row, row.logical_id, self.settings.owner)
+        obs = self._observe(kind, last_applied(row), row, row.logical_id, self.settings.owner)
         planned.observation = obs
         if obs is None:
             change.status, planned.forget = Status.IN_SYNC, True

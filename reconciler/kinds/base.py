@@ -155,8 +155,11 @@ class Kind:
         (plus tags and attributes) to keep calls per resource low. Never writes."""
         raise NotImplementedError
 
-    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
-        """Create the resource with its tags; return at least physical_id and attributes."""
+    def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
+               ) -> Observation:
+        """Create the resource with its tags; return at least physical_id and attributes.
+        ``token`` identifies this create intent (the same after a crash): the idempotency
+        token for APIs that take one."""
         raise NotImplementedError
 
     def update(self, physical_id: str, desired: Props, observed: Observation,

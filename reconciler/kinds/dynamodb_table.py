@@ -129,7 +129,8 @@ class DynamoDBTable(Kind):
 
     # --- create -----------------------------------------------------------------------------
 
-    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
+    def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
+               ) -> Observation:
         name = desired["TableName"]
         self._ddb.create_table(**shape.create_arguments(desired, tags))
         table = self._wait_active(name)

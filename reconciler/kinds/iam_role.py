@@ -106,7 +106,8 @@ class IamRole(Kind):
 
     # --- write ------------------------------------------------------------------------------
 
-    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
+    def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
+               ) -> Observation:
         name = desired.get("RoleName")
         if not name:
             raise ValueError("AWS::IAM::Role create needs RoleName (see generated_name)")

@@ -180,7 +180,8 @@ class S3Bucket(Kind):
 
     # --- changes ----------------------------------------------------------------------------
 
-    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
+    def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
+               ) -> Observation:
         bucket = desired["BucketName"]
         args: dict[str, Any] = {"Bucket": bucket}
         # us-east-1 is the API's default and refuses an explicit LocationConstraint.

@@ -57,7 +57,8 @@ class RotationSchedule(Kind):
         return Observation(physical_id=physical_id, properties=props, tags=None,
                            attributes={"Ref": meta["ARN"], "Id": meta["ARN"]})
 
-    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
+    def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
+               ) -> Observation:
         # CloudFormation rotates at once when the schedule is created (RotateSecret's default).
         response = self._rotate(desired, immediately=True)
         secret_id = str(desired["SecretId"])

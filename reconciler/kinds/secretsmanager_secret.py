@@ -124,7 +124,8 @@ class Secret(Kind):
 
     # --- write ------------------------------------------------------------------------------
 
-    def create(self, desired: Props, tags: dict[str, str]) -> Observation:
+    def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
+               ) -> Observation:
         name = desired.get("Name")
         if not name:
             raise ValueError("AWS::SecretsManager::Secret create needs Name (see generated_name)")
