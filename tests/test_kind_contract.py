@@ -1,0 +1,258 @@
+"""The contract every registered kind keeps, tested the moment it registers.
+
+Static checks against the CloudFormation schema and the botocore service model, then a
+round trip over HTTP against the moto server from the kind's example in
+``tests/contract/<module>.yaml``: create, plan clean, one property changed out of band with
+plain boto3, plan shows exactly that path, apply fixes it, plan clean, remove it, gone.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.model import OperationNotFoundError
+
+from reconciler.engine.diff import PropertyDiff
+from reconciler.engine.model import MASK, DiffEntry
+from reconciler.kinds import mapper
+from reconciler.kinds.base import Kind
+from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.registry import _KINDS, catalog
+from reconciler.kinds.schema import path_pointer
+from reconciler.template.yaml_source import parse
+from tests.harness import Stack
+
+EXAMPLES = Path(__file__).parent / "contract"
+TYPES = sorted(_KINDS)
+
+
+def _kind(type_name: str) -> type[Kind]:
+    return catalog()[type_name]
+
+
+def _example(type_name: str) -> dict[str, Any]:
+    module = _KINDS[type_name].split(":")[0].rsplit(".", 1)[-1]
+    path = EXAMPLES / f"{module}.yaml"
+    assert path.exists(), f"{type_name} has no contract example {path}"
+    document, problems = parse(path.read_text())
+    assert not problems, f"{path}: {problems}"
+    return json.loads(json.dumps(document))  # plain data, intrinsics in long form
+
+
+# --- static: the kind against its schema ---------------------------------------------------
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_type_name_and_managed_properties_match_the_schema(type_name: str) -> None:
+    kind = _kind(type_name)
+    facts = kind.type_schema()
+    assert kind.type_name == type_name == facts.type_name
+    unknown = kind.managed_properties - facts.properties
+    assert not unknown, f"{type_name} manages properties its schema lacks: {unknown}"
+    read_only = {p[0] for p in facts.read_only if len(p) == 1} & kind.managed_properties
+    assert not read_only, f"{type_name} manages read-only properties {read_only}"
+    assert kind.attributes <= facts.properties
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_write_only_properties_are_never_diffed_and_credentials_are_masked(
+        type_name: str) -> None:
+    kind = _kind(type_name)
+    facts = kind.type_schema()
+    differ = PropertyDiff(kind)
+    for path in facts.write_only:
+        assert path_pointer(path) in kind.unobservable
+        if "*" in path:
+            continue
+        # The same value around the write-only one, which AWS never reads back.
+        desired, actual = _nested(path, "declared"), _nested(path, None)
+        assert differ.diff(desired, actual) == [], f"{path_pointer(path)} was diffed"
+    for path in facts.secrets:
+        pointer = path_pointer(path).replace("*", "0")
+        masked = differ.mask(DiffEntry(pointer, "old secret", "new secret"))
+        assert (masked.old, masked.new) == (MASK, MASK)
+        assert differ.mask_properties({path[0]: "s3cret"}) in ({path[0]: MASK},
+                                                                {path[0]: "s3cret"})
+
+
+def _nested(path: tuple[str, ...], leaf: Any) -> dict[str, Any]:
+    value: Any = leaf
+    for part in reversed(path):
+        value = {part: value}
+    return dict(value)
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_tagging_matches_the_schema(type_name: str) -> None:
+    kind = _kind(type_name)
+    tagging = kind.type_schema().tagging
+    assert kind.taggable == tagging.taggable
+    if tagging.taggable:
+        assert tagging.tag_property in kind.managed_properties
+    else:
+        assert "Tags" not in kind.managed_properties
+
+
+DECLARED = [t for t in TYPES if issubclass(_kind(t), DeclaredKind)]
+
+
+def _calls(kind: type[DeclaredKind]) -> list[Call]:
+    calls = [kind.read_call, kind.create_call, kind.delete_call, *kind.readers.values(),
+             *kind.writers.values()]
+    return [c for c in calls if c is not None]
+
+
+@pytest.mark.parametrize("type_name", DECLARED)
+def test_declared_calls_and_renames_exist_in_the_service_model(type_name: str) -> None:
+    kind = _kind(type_name)
+    assert issubclass(kind, DeclaredKind)
+    model = boto3.client(kind.service, region_name="us-east-1").meta.service_model
+    for call in _calls(kind):
+        for name in filter(None, (call.operation, call.off)):
+            try:
+                operation = model.operation_model(name)
+            except OperationNotFoundError:
+                pytest.fail(f"{type_name}: {kind.service} has no operation {name}")
+            members = operation.input_shape.members
+            for fixed in call.args:
+                assert fixed in members, f"{type_name}: {name} takes no {fixed}"
+            for pointer, member in call.renames.items():
+                if pointer.count("/") == 1 and name in (kind.create_call.operation,):
+                    assert member in members, f"{type_name}: {name} has no member {member}"
+    if kind.tag_calls is not None:
+        for name in filter(None, (kind.tag_calls.tag, kind.tag_calls.untag,
+                                  kind.tag_calls.list)):
+            model.operation_model(name)
+
+
+@pytest.mark.parametrize("type_name", DECLARED)
+def test_every_managed_property_is_read_and_written(type_name: str) -> None:
+    """Each managed property maps to a member of the read answer (or has a reader), and is set
+    by the create call or a writer; one AWS cannot change in place is create-only."""
+    kind = _kind(type_name)
+    assert issubclass(kind, DeclaredKind)
+    model = boto3.client(kind.service, region_name="us-east-1").meta.service_model
+    from reconciler.kinds.declared import _result_shape
+
+    read = _result_shape(model.operation_model(kind.read_call.operation).output_shape,
+                         kind.read_call.result)
+    create = model.operation_model(kind.create_call.operation).input_shape
+    tag_property = kind.type_schema().tagging.tag_property
+    for prop in sorted(kind.managed_properties - {tag_property}):
+        if f"/{prop}" in kind.unobservable:
+            continue
+        if prop not in kind.readers and read is not None and prop != kind.name_property():
+            assert mapper.member_for(read, prop, f"/{prop}", kind.read_call.renames) \
+                in read.members, f"{type_name}: {prop} is not in the read answer"
+        in_create = mapper.member_for(create, prop, f"/{prop}",
+                                      kind.create_call.renames) in create.members
+        assert in_create or prop in kind.writers, f"{type_name}: nothing sets {prop}"
+        assert prop in kind.writers or prop in kind.create_only(), \
+            f"{type_name}: {prop} has no writer and is not create-only"
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_unnamed_kinds_can_find_what_a_lost_reply_made(type_name: str) -> None:
+    """Without a name to look up, a create needs an idempotency token or a find by tags."""
+    kind = _kind(type_name)
+    named = (kind.physical_id is not Kind.physical_id
+             if not issubclass(kind, DeclaredKind) else kind.name_property() is not None)
+    if named:
+        return
+    if issubclass(kind, DeclaredKind):
+        model = boto3.client(kind.service, region_name="us-east-1").meta.service_model
+        if model.operation_model(kind.create_call.operation).idempotent_members:
+            return
+    assert kind.find is not Kind.find, f"{type_name} is unnamed and cannot find by tags"
+
+
+# --- the round trip over moto ------------------------------------------------------------
+
+def _spare_key() -> dict[str, str]:
+    return {"SpareKeyId": boto3.client("kms").create_key(Description="spare")["KeyMetadata"]
+            ["KeyId"]}
+
+
+def _rotation_function() -> dict[str, str]:
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+         "Action": "sts:AssumeRole"}]}
+    role = boto3.client("iam").create_role(RoleName="contract-rotator",
+                                           AssumeRolePolicyDocument=json.dumps(trust))
+    code = io.BytesIO()
+    with zipfile.ZipFile(code, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
+    function = boto3.client("lambda").create_function(
+        FunctionName="contract-rotator", Runtime="python3.12", Role=role["Role"]["Arn"],
+        Handler="index.handler", Code={"ZipFile": code.getvalue()})
+    return {"RotationFunctionArn": function["FunctionArn"]}
+
+
+SETUP: dict[str, Callable[[], dict[str, str]]] = {
+    "spare-key": _spare_key,
+    "rotation-function": _rotation_function,
+}
+
+
+def _fill(value: Any, values: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for key, text in values.items():
+            value = value.replace("{" + key + "}", text)
+        return value
+    if isinstance(value, dict):
+        return {k: _fill(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill(v, values) for v in value]
+    return value
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_round_trip(type_name: str, stack: Stack, clients: Any) -> None:
+    example = _example(type_name)
+    parameters: dict[str, str] = {}
+    for name in example.get("Setup", []):
+        parameters.update(SETUP[name]())
+    args = [f"--parameter={k}={v}" for k, v in parameters.items()]
+    template = example["Template"]
+    stack.write("subject.json", json.dumps(template))
+
+    created = stack.apply(*args)
+    assert created.code == 0, created.out + created.err
+    first = stack.plan(*args)
+    assert first.code == 0, first.out
+    physical_id = first.change("Subject")["physical_id"]
+
+    drift = example["Drift"]
+    service, method = drift["call"].split(".")
+    getattr(boto3.client(service), method)(**_fill(drift["args"],
+                                                   {"physical_id": physical_id, **parameters}))
+    drifted = stack.plan(*args)
+    assert drifted.code == 2, drifted.out
+    change = drifted.change("Subject")
+    assert (change["status"], change["action"]) == ("Drifted", "update")
+    assert [d["path"] for d in change["diff"]] == [drift["path"]]
+    assert all(c["action"] == "none" for c in drifted.json["changes"]
+               if c["resource"] != "Subject")
+
+    fixed = stack.apply(*args)
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert stack.plan(*args).code == 0
+
+    rest = {k: v for k, v in template["Resources"].items() if k != "Subject"}
+    stack.write("subject.json", json.dumps({**template, "Resources": rest}))
+    removed = stack.apply(*args, "--allow-empty")
+    assert removed.code == 0, removed.out + removed.err
+    assert "Subject" not in {c["resource"] for c in stack.plan(*args).json["changes"]}
+    kind = _kind(type_name)(clients)
+    seen = kind.observe(physical_id, {})
+    gone = example.get("Gone")
+    if gone is None:
+        assert seen is None, f"{type_name} {physical_id} still exists"
+    else:
+        assert seen is not None and seen.attributes.get(gone["attribute"]) is True
