@@ -50,7 +50,7 @@ class TagCalls:
     untag: str
     list: str | None = None  # None: the read call's answer carries the tags
     result: str = "Tags"  # JMESPath to the tags in the list (or read) response
-    resource: str | None = None  # attribute naming the resource in tag calls (default the ID)
+    resource: str | None = None  # JMESPath into the read answer naming the resource (else the ID)
     param: str | None = None  # that API member (default the kind's identifier)
 
 
@@ -113,8 +113,9 @@ class DeclaredKind(Kind):
         op = operation or call.operation
         model = self.operation(op)
         args: dict[str, Any] = dict(call.args)
-        id_member = call.id_member or self.identifier
-        if physical_id is not None and id_member in model.input_shape.members:
+        id_member = mapper.member_for(model.input_shape, call.id_member or self.identifier, "",
+                                      {})
+        if physical_id is not None and id_member is not None:
             args[id_member] = physical_id
         for key, value in (values or {}).items():
             member = mapper.member_for(model.input_shape, key, f"/{key}", call.renames)
@@ -262,16 +263,22 @@ class DeclaredKind(Kind):
 
     # --- tags -------------------------------------------------------------------------------
 
-    def _tag_target(self, physical_id: str) -> tuple[str, str]:
+    def _tag_target(self, physical_id: str, resource: dict[str, Any] | None = None) -> Any:
         calls = self.tag_calls
         assert calls is not None
-        target = physical_id
-        if calls.resource is not None:
-            observed = self.observe(physical_id, {})
-            if observed is None:
+        if calls.resource is None:
+            return physical_id
+        if resource is None:
+            resource = self.answer(self.read_call, self.invoke(self.read_call, physical_id),
+                                   physical_id)
+            if not resource:
                 raise ReconcilerError(f"{self.type_name} {physical_id} does not exist")
-            target = str(observed.attributes[calls.resource])
-        return calls.param or self.identifier, target
+        return jmespath.search(calls.resource, resource)
+
+    def _tag_param(self, operation: str) -> str:
+        shape = self.operation(operation).input_shape
+        name = (self.tag_calls.param if self.tag_calls else None) or self.identifier
+        return mapper.member_for(shape, name, "", {}) or name
 
     def read_tags(self, physical_id: str, resource: dict[str, Any]) -> dict[str, str]:
         calls = self.tag_calls
@@ -279,27 +286,28 @@ class DeclaredKind(Kind):
             return {}
         if calls.list is None:
             return mapper.tags_from_api(jmespath.search(calls.result, resource))
-        param = calls.param or self.identifier
-        target = physical_id if calls.resource is None else str(
-            self.attributes_from(resource, physical_id)[calls.resource])
-        response = getattr(self.client, _snake(calls.list))(**{param: target})
+        target = self._tag_target(physical_id, resource)
+        response = getattr(self.client, _snake(calls.list))(
+            **{self._tag_param(calls.list): target})
         return mapper.tags_from_api(jmespath.search(calls.result, response))
 
     def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
         calls = self.tag_calls
         if calls is None:
             return
-        param, target = self._tag_target(physical_id)
+        target = self._tag_target(physical_id)
         if remove:
             shape = self.operation(calls.untag).input_shape
             keys = next(m for m in shape.members if m.lower().endswith("keys"))
-            getattr(self.client, _snake(calls.untag))(**{param: target, keys: remove})
+            getattr(self.client, _snake(calls.untag))(
+                **{self._tag_param(calls.untag): target, keys: remove})
         if add:
             shape = self.operation(calls.tag).input_shape
             member = _tag_member(shape)
             assert member is not None, f"{calls.tag} takes no tags"
             getattr(self.client, _snake(calls.tag))(
-                **{param: target, member: mapper.tags_to_api(add, shape.members[member])})
+                **{self._tag_param(calls.tag): target,
+                   member: mapper.tags_to_api(add, shape.members[member])})
 
     def find(self, owner: str, logical_id: str) -> str | None:
         """Unnamed kinds override this with a lookup by the ownership tags."""

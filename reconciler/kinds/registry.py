@@ -21,6 +21,7 @@ _KINDS: dict[str, str] = {
     "AWS::SecretsManager::Secret": "reconciler.kinds.secretsmanager_secret:Secret",
     "AWS::SecretsManager::RotationSchedule":
         "reconciler.kinds.secretsmanager_rotation_schedule:RotationSchedule",
+    "AWS::Logs::LogGroup": "reconciler.kinds.logs_log_group:LogGroup",
 }
 
 
