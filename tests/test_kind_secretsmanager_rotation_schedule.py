@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from reconciler.aws.clients import AwsClients
 from reconciler.kinds.secretsmanager_rotation_schedule import RotationSchedule
@@ -167,19 +167,23 @@ def test_schedule_expression_and_window_reach_aws_stubbed(immediately: bool) -> 
     with Stubber(client) as stub:
         expected = {"SecretId": SECRET_ARN, "RotationLambdaARN": LAMBDA_ARN,
                     "RotationRules": rules}
+        # The create carries an idempotency token, then reads the schedule back.
         stub.add_response("rotate_secret", {"ARN": SECRET_ARN, "Name": "app/db"},
-                          {**expected, "RotateImmediately": True})
-        stub.add_response("describe_secret", {
+                          {**expected, "RotateImmediately": True, "ClientRequestToken": ANY})
+        described = {
             "ARN": SECRET_ARN, "Name": "app/db", "RotationEnabled": True,
             "RotationLambdaARN": LAMBDA_ARN,
             # AWS also reports the interval it derives from the schedule.
-            "RotationRules": {**rules, "AutomaticallyAfterDays": 7}}, {"SecretId": SECRET_ARN})
+            "RotationRules": {**rules, "AutomaticallyAfterDays": 7}}
+        for _ in range(2):
+            stub.add_response("describe_secret", described, {"SecretId": SECRET_ARN})
         stub.add_response("rotate_secret", {"ARN": SECRET_ARN, "Name": "app/db"},
                           {**expected, "RotateImmediately": immediately})
         kind.create(desired, {})
         seen = kind.observe(SECRET_ARN, desired)
         assert seen is not None
-        assert seen.properties["RotationRules"] == {**rules, "AutomaticallyAfterDays": 7}
+        # Read back as declared: the derived interval is AWS's, not drift.
+        assert seen.properties["RotationRules"] == rules
         kind.update(SECRET_ARN, desired, seen, frozenset({"RotationRules"}))
         stub.assert_no_pending_responses()
 

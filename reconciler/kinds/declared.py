@@ -70,6 +70,8 @@ class DeclaredKind(Kind):
     ref_attribute: ClassVar[str | None] = None  # what Ref returns, when not the physical ID
     gone_codes: ClassVar[tuple[str, ...]] = ()  # error codes meaning "no such resource"
     token_member: ClassVar[str | None] = None  # idempotency token the model does not mark
+    # The property holding the physical ID where the schema's identifier is an AWS-made ARN.
+    name: ClassVar[str | None] = None
     # Error code -> message fragments meaning "not yet" (eventual consistency): retried later.
     transient_codes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
@@ -81,7 +83,10 @@ class DeclaredKind(Kind):
 
     @classmethod
     def name_property(cls) -> str | None:
-        """The property holding the physical ID, when the schema's identifier is declared."""
+        """The property holding the physical ID: the schema's identifier when it is declared
+        (not read-only), else the kind's ``name``."""
+        if cls.name is not None:
+            return cls.name
         ids = cls.type_schema().primary_identifier
         if len(ids) == 1 and ids[0] not in cls.type_schema().read_only:
             return ids[0][0]
@@ -146,7 +151,7 @@ class DeclaredKind(Kind):
         try:
             resource = self.answer(self.read_call, self.invoke(self.read_call, physical_id),
                                    physical_id)
-            if not resource:
+            if not resource or not self.exists(resource):
                 return None
             props = self.properties_from(resource, desired)
             for prop, call in self.readers.items():
@@ -159,6 +164,10 @@ class DeclaredKind(Kind):
             raise
         return Observation(physical_id=physical_id, properties=props, tags=tags,
                            attributes=self.attributes_from(resource, physical_id))
+
+    def exists(self, resource: dict[str, Any]) -> bool:
+        """False for an answer that describes something gone (deleted, scheduled to be)."""
+        return True
 
     def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
         """Declared properties as the read call answers them (None where it does not)."""
@@ -177,7 +186,8 @@ class DeclaredKind(Kind):
             child = shape.members.get(member) if shape is not None and member else None
             value = mapper.from_api(resource.get(member) if member else None, child, want,
                                     self.read_call.renames, f"/{key}")
-            if key in desired or not isinstance(value, dict | list) or key in policies:
+            plain = value is not None and (not isinstance(value, dict | list) or key in policies)
+            if key in desired or (plain and f"/{key}" not in self.unobservable):
                 props[key] = value
         name = self.name_property()
         if name and name in desired:

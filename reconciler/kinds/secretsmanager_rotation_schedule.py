@@ -1,9 +1,9 @@
 """AWS::SecretsManager::RotationSchedule: rotation settings of one secret, by a Lambda ARN.
 
-Not a resource of its own in AWS: it is the rotation configuration of the secret,
-read through DescribeSecret and absent while rotation is disabled. Its physical ID
-is the SecretId as declared (name or ARN). HostedRotationLambda (a nested
-CloudFormation stack in AWS) is not supported.
+Not a resource of its own in AWS: it is the rotation configuration of the secret, read
+through DescribeSecret (one call) and absent while rotation is disabled. Its physical ID
+is the SecretId as declared (name or ARN). HostedRotationLambda (a nested CloudFormation
+stack in AWS) is not supported.
 """
 
 from __future__ import annotations
@@ -13,91 +13,62 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconciler.aws.eventual import error_code, is_not_found, retry_while_propagating
-from reconciler.kinds.base import Kind, Observation, Props
+from reconciler.aws.eventual import error_code
+from reconciler.kinds.base import Observation, Props
+from reconciler.kinds.declared import Call, DeclaredKind
 
-# A Lambda permission granted to secretsmanager.amazonaws.com moments ago is not yet seen.
-_INVOKE_PROPAGATION = frozenset({"AccessDeniedException"})
-_CANNOT_INVOKE = ("cannot invoke",)
 _LAMBDA_ARN = re.compile(r"^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (hour|hours|day|days)\)|cron\(.+\))$")
 _DURATION = re.compile(r"^(\d{1,2})h$")
+# One call sets the function and the rules together; AWS has no finer update.
+_ROTATE = Call("RotateSecret", {"RotateImmediately": True})
 
 
-class RotationSchedule(Kind):
+class RotationSchedule(DeclaredKind):
     type_name = "AWS::SecretsManager::RotationSchedule"
     managed_properties = frozenset({
         "SecretId", "RotationLambdaARN", "RotationRules", "RotateImmediatelyOnUpdate",
     })
     identifier_paths = frozenset({"/SecretId"})
 
-    @property
-    def _sm(self) -> Any:
-        return self.aws.client("secretsmanager")
+    service, identifier, name = "secretsmanager", "SecretId", "SecretId"
+    read_call = Call("DescribeSecret")
+    # CloudFormation rotates at once when the schedule is created (RotateSecret's default).
+    create_call = _ROTATE
+    writers = {"RotationLambdaARN": _ROTATE, "RotationRules": _ROTATE}
+    delete_call = Call("CancelRotateSecret")
+    attribute_paths = {"Id": "ARN"}
+    ref_attribute = "Id"
+    # A Lambda permission granted to secretsmanager.amazonaws.com moments ago is not yet seen.
+    transient_codes = {"AccessDeniedException": ("cannot invoke",)}
 
-    def physical_id(self, props: Props) -> str | None:
-        secret = props.get("SecretId")
-        return secret if isinstance(secret, str) else None
+    def exists(self, resource: dict[str, Any]) -> bool:
+        return bool(resource.get("RotationEnabled")) and not resource.get("DeletedDate")
 
-    def observe(self, physical_id: str, desired: Props) -> Observation | None:
-        try:
-            meta = self._sm.describe_secret(SecretId=physical_id)
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
-        if meta.get("DeletedDate") or not meta.get("RotationEnabled"):
-            return None
-        rules = {k: v for k, v in (meta.get("RotationRules") or {}).items() if v is not None}
-        props: Props = {
-            "SecretId": _as_declared(meta, desired.get("SecretId")),
-            "RotationLambdaARN": meta.get("RotationLambdaARN") or None,
-            "RotationRules": rules or None,
-        }
-        return Observation(physical_id=physical_id, properties=props, tags=None,
-                           attributes={"Ref": meta["ARN"], "Id": meta["ARN"]})
-
-    def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
-               ) -> Observation:
-        # CloudFormation rotates at once when the schedule is created (RotateSecret's default).
-        response = self._rotate(desired, immediately=True)
-        secret_id = str(desired["SecretId"])
-        return Observation(physical_id=secret_id, properties={}, tags=None,
-                           attributes={"Ref": response["ARN"], "Id": response["ARN"]})
+    def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
+        props = super().properties_from(resource, desired)
+        declared = desired.get("SecretId")
+        # The secret as the desired state names it (name or ARN) when it is that secret.
+        known = declared in (resource.get("Name"), resource.get("ARN"))
+        props["SecretId"] = declared if known else resource["ARN"]
+        props["RotationLambdaARN"] = resource.get("RotationLambdaARN") or None
+        return props
 
     def update(self, physical_id: str, desired: Props, observed: Observation,
                changed: frozenset[str]) -> None:
-        # One call sets the function and the rules together; AWS has no finer update.
-        immediately = desired.get("RotateImmediatelyOnUpdate", True)
-        if isinstance(immediately, str):
-            immediately = immediately.lower() == "true"
-        self._rotate({**desired, "SecretId": physical_id}, immediately=bool(immediately))
-
-    def _rotate(self, desired: Props, immediately: bool) -> dict[str, Any]:
-        args: dict[str, Any] = {"SecretId": desired["SecretId"], "RotateImmediately": immediately}
-        if desired.get("RotationLambdaARN"):
-            args["RotationLambdaARN"] = desired["RotationLambdaARN"]
-        if desired.get("RotationRules"):
-            args["RotationRules"] = _rules(desired["RotationRules"])
-        return dict(retry_while_propagating(lambda: self._sm.rotate_secret(**args),
-                                            codes=_INVOKE_PROPAGATION,
-                                            message_contains=_CANNOT_INVOKE, attempts=5))
-
-    def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
-        return None  # a rotation schedule carries no tags of its own
+        immediately = desired.get("RotateImmediatelyOnUpdate", True) is not False
+        values = {k: desired.get(k) for k in ("RotationLambdaARN", "RotationRules")}
+        self.invoke(Call("RotateSecret", {"RotateImmediately": immediately}), physical_id,
+                    values)
 
     def delete(self, physical_id: str, desired: Props) -> None:
         try:
-            self._sm.cancel_rotate_secret(SecretId=physical_id)
+            super().delete(physical_id, desired)
         except ClientError as exc:
-            if is_not_found(exc):
-                return
-            if error_code(exc) == "InvalidRequestException":
-                # A secret marked for deletion cannot be changed, and will not rotate either.
-                meta = self._sm.describe_secret(SecretId=physical_id)
-                if meta.get("DeletedDate"):
-                    return
-            raise
+            # A secret marked for deletion cannot be changed, and will not rotate either.
+            if error_code(exc) != "InvalidRequestException" or not self.client.describe_secret(
+                    SecretId=physical_id).get("DeletedDate"):
+                raise
 
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
@@ -114,20 +85,6 @@ class RotationSchedule(Kind):
         return problems
 
 
-def _rules(rules: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in rules.items() if v is not None}
-    if "AutomaticallyAfterDays" in out:
-        out["AutomaticallyAfterDays"] = int(out["AutomaticallyAfterDays"])
-    return out
-
-
-def _as_declared(meta: dict[str, Any], declared: Any) -> str:
-    """The secret as the desired state names it (name or ARN) when it is that secret."""
-    if declared in (meta.get("Name"), meta.get("ARN")):
-        return str(declared)
-    return str(meta["ARN"])
-
-
 def _rule_problems(rules: dict[str, Any]) -> list[tuple[str, str]]:
     base = "/RotationRules"
     problems: list[tuple[str, str]] = []
@@ -136,13 +93,8 @@ def _rule_problems(rules: dict[str, Any]) -> list[tuple[str, str]]:
         problems.append((base, "set AutomaticallyAfterDays or ScheduleExpression, not both"))
     if days is None and schedule is None:
         problems.append((base, "needs AutomaticallyAfterDays or ScheduleExpression"))
-    if isinstance(days, int | str) and not isinstance(days, bool):
-        try:
-            valid = 1 <= int(days) <= 1000
-        except ValueError:
-            valid = False
-        if not valid:
-            problems.append((f"{base}/AutomaticallyAfterDays", "must be between 1 and 1000"))
+    if isinstance(days, int) and not 1 <= days <= 1000:
+        problems.append((f"{base}/AutomaticallyAfterDays", "must be between 1 and 1000"))
     if isinstance(schedule, str) and not _SCHEDULE.match(schedule.strip()):
         problems.append((f"{base}/ScheduleExpression",
                          "must be rate(N days), rate(N hours) or cron(...)"))
