@@ -21,6 +21,8 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation
 from reconciler.kinds.secretsmanager_secret import Secret
+from reconciler.template.coerce import coerce_properties
+from reconciler.template.schema_check import check_properties
 from tests.stubbing import OneClient
 
 TAGS = {OWNER_TAG: "test", LOGICAL_ID_TAG: "DbSecret", "team": "data"}
@@ -89,7 +91,10 @@ GENERATORS = [
                          ids=[g[0] for g in GENERATORS])
 def test_generated_password_follows_the_settings(kind: Secret, sm: Any, spec: dict[str, Any],
                                                  length: int, absent: set[str]) -> None:
-    kind.create({"Name": "s", "GenerateSecretString": spec}, TAGS)
+    # As the engine hands values over: coerced to the schema's types ("true" is true).
+    desired = coerce_properties({"Name": "s", "GenerateSecretString": spec},
+                                Secret.type_schema())
+    kind.create(desired, TAGS)
     value = secret_value(sm, "s")
     assert len(value) == length and not set(value) & absent
 
@@ -269,7 +274,10 @@ def test_validate_accepts_sound_secrets() -> None:
 @pytest.mark.parametrize(("props", "pointer"), [(p, q) for _, p, q in INVALID],
                          ids=[name for name, _, _ in INVALID])
 def test_validate_rejects_what_aws_would(props: dict[str, Any], pointer: str) -> None:
-    assert pointer in [p for p, _ in Secret.validate(props)]
+    """Through the whole property check (the schema's limits, then the kind's own)."""
+    issues = check_properties("S", "AWS::SecretsManager::Secret", props, Secret, "f.yaml", 1)
+    where = pointer.strip("/").replace("/", ".")
+    assert any(f"S (AWS::SecretsManager::Secret) {where}:" in str(i) for i in issues), issues
 
 
 # --- the round trip through the CLI ---------------------------------------------------------

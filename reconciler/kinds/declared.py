@@ -179,15 +179,16 @@ class DeclaredKind(Kind):
         wanted = {**{k: {} if k in policies else None for k in self.managed_properties},
                   **desired}
         for key, want in wanted.items():
-            if key in self.readers or key == self.type_schema().tagging.tag_property:
-                continue
+            if key in self.readers or key == self.type_schema().tagging.tag_property \
+                    or f"/{key}" in self.unobservable:
+                continue  # read elsewhere, or never read back at all
             member = mapper.member_for(shape, key, f"/{key}", self.read_call.renames) \
                 if shape is not None else key
             child = shape.members.get(member) if shape is not None and member else None
             value = mapper.from_api(resource.get(member) if member else None, child, want,
                                     self.read_call.renames, f"/{key}")
             plain = value is not None and (not isinstance(value, dict | list) or key in policies)
-            if key in desired or (plain and f"/{key}" not in self.unobservable):
+            if key in desired or plain:
                 props[key] = value
         name = self.name_property()
         if name and name in desired:
