@@ -46,8 +46,9 @@ class PseudoParameters(Mapping[str, str]):
 
 
 class Aws:
-    """AWS for one command: boto3's standard configuration or, with ``--local``, the emulator.
-    Nothing starts until ``clients()`` is first called; the ExitStack stops what was started."""
+    """AWS for one command: boto3's standard configuration or, with ``--local``, the emulator
+    of a worker running on the same state directory, else one of the command's own. Nothing
+    starts until ``clients()`` is first called; the ExitStack stops what was started."""
 
     def __init__(self, local: bool, state: str | Path, stack: ExitStack):
         self._local = local
@@ -65,9 +66,20 @@ class Aws:
 
 @contextmanager
 def local_aws(state: str | Path) -> Iterator[None]:
-    """Start the emulator and point boto3 at it for the life of the command."""
-    from reconciler.aws.local import LocalAws
+    """Point boto3 at the emulator recorded in ``state`` if it answers, else start one."""
+    from reconciler.aws.local import RECORD_FILE, LocalAws, find_running
 
+    running = find_running(state)
+    if running is not None:
+        server = LocalAws(port=running.port, region=running.region).attach()
+        print(f"local AWS (moto): using {running.endpoint}, the emulator of the worker "
+              f"(pid {running.started_by}) recorded in {Path(state) / RECORD_FILE}",
+              file=sys.stderr, flush=True)
+        try:
+            yield
+        finally:
+            server.stop()
+        return
     with LocalAws() as server:
         _announce(server.endpoint)
         yield
@@ -75,16 +87,23 @@ def local_aws(state: str | Path) -> Iterator[None]:
 
 @contextmanager
 def worker_local_aws(state: str | Path) -> Iterator[Callable[[], None]]:
-    """The worker's own emulator. Yields a stop function for exits that cannot unwind (the
-    shutdown bound)."""
-    from reconciler.aws.local import LocalAws
+    """The worker's own emulator, recorded in ``state`` while it runs so that other commands
+    given ``--local`` and this state use it. Yields a stop function for exits that cannot
+    unwind (the shutdown bound)."""
+    from reconciler.aws.local import LocalAws, forget, record
 
     server = LocalAws().start()
-    try:
-        _announce(server.endpoint)
-        yield server.stop
-    finally:
+
+    def stop() -> None:
+        forget(server, state)
         server.stop()
+
+    try:
+        record(server, state)
+        _announce(server.endpoint)
+        yield stop
+    finally:
+        stop()
 
 
 def _announce(endpoint: str) -> None:

@@ -208,8 +208,8 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--owner", "owner", ALL, "instance name written into ownership tags", metavar="NAME"),
     Flag("--parameter", "parameters", ALL, "template parameter override (repeatable)",
          parse=_parameter, kind="repeat", metavar="KEY=VALUE"),
-    Flag("--local", "local", ALL, "start the embedded local AWS (moto) and use it",
-         kind="switch"),
+    Flag("--local", "local", ALL, "use the embedded local AWS (moto): the one a `run --local` "
+         "on the same --state has running, else one of this command's own", kind="switch"),
     # The tree and how results print.
     Flag("path", "path", TREE_COMMANDS, "desired-state file or folder"),
     Flag("--path", "path", ("run",), "desired-state folder inside the repository"),
