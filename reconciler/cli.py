@@ -1,4 +1,4 @@
-"""The ``reconciler`` command: validate, plan, apply, status and run.
+"""The ``reconciler`` command: validate, plan, apply, status, run and render.
 
 Flags become one Settings value (reconciler.settings); each command takes only that.
 """
@@ -51,6 +51,16 @@ def cmd_validate(settings: Settings) -> int:
         template = _load_tree(settings, stack)
     print(f"{settings.path}: valid ({len(template.resources)} resources in "
           f"{len(template.files)} files)")
+    return EXIT_OK
+
+
+def cmd_render(settings: Settings) -> int:
+    from reconciler.output.render import merged_template, to_json, to_yaml
+
+    with ExitStack() as stack:
+        _load_tree(settings, stack)
+    rendered = merged_template(settings.path)
+    print(to_json(rendered) if settings.output == "json" else to_yaml(rendered), end="")
     return EXIT_OK
 
 
@@ -137,7 +147,7 @@ def cmd_run(settings: Settings) -> int:
 
 COMMANDS: dict[str, Callable[[Settings], int]] = {
     "validate": cmd_validate, "plan": cmd_plan_or_apply, "apply": cmd_plan_or_apply,
-    "status": cmd_status, "run": cmd_run,
+    "status": cmd_status, "run": cmd_run, "render": cmd_render,
 }
 
 

@@ -32,8 +32,9 @@ COMMANDS = {
     "apply": "plan, then apply in dependency order",
     "status": "what the last reconcile found, per resource",
     "run": "the worker: follow a git branch and keep AWS converged",
+    "render": "print the whole tree as one CloudFormation template",
 }
-TREE_COMMANDS = ("validate", "plan", "apply")  # take [PATH]
+TREE_COMMANDS = ("validate", "plan", "apply", "render")  # take [PATH]
 
 
 @dataclass(frozen=True)
@@ -213,8 +214,8 @@ FLAGS: tuple[Flag, ...] = (
     # The tree and how results print.
     Flag("path", "path", TREE_COMMANDS, "desired-state file or folder"),
     Flag("--path", "path", ("run",), "desired-state folder inside the repository"),
-    Flag("--output", "output", ("plan", "apply", "status"), "output format",
-         choices=("text", "json")),
+    Flag("--output", "output", ("plan", "apply", "status", "render"), "output format",
+         choices=("text", "json"), command_choices={"render": ("yaml", "json")}),
     Flag("--stats", "stats", ("plan", "apply"),
          "print AWS API calls and wall time to stderr at the end", kind="switch"),
     # Reconciling.

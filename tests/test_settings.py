@@ -30,6 +30,7 @@ def setting(settings: Settings, path: str) -> Any:
     (["plan"], "reconcile.guards.max_deletes", 10),
     (["plan"], "reconcile.guards.max_delete_percent", 25.0),
     (["apply"], "reconcile.guards.allow_mass_delete", False),
+    (["render"], "output", "yaml"),
     (["status"], "output", "text"),
     (["run"], "path", "desired"),
     (["run"], "worker.interval", 300.0),
@@ -100,6 +101,12 @@ def test_the_command_line_wins_over_the_variable() -> None:
 def test_a_bad_variable_is_an_error_naming_it(environ: dict[str, str], message: str) -> None:
     with pytest.raises(ReconcilerError, match=message.replace("(", r"\(")):
         parse(["plan"], environ)
+
+
+def test_render_output_variable_must_suit_render() -> None:
+    assert parse(["render"], {"RECONCILER_OUTPUT": "json"}).output == "json"
+    with pytest.raises(ReconcilerError, match="render takes one of yaml, json"):
+        parse(["render"], {"RECONCILER_OUTPUT": "text"})
 
 
 @pytest.mark.parametrize("command", COMMANDS)
