@@ -1,4 +1,4 @@
-"""The ``reconciler`` command: validate, plan, apply, status, run and render.
+"""The ``reconciler`` command: validate, plan, apply, status, run, render and permissions.
 
 Flags become one Settings value (reconciler.settings); each command takes only that.
 """
@@ -61,6 +61,18 @@ def cmd_render(settings: Settings) -> int:
         _load_tree(settings, stack)
     rendered = merged_template(settings.path)
     print(to_json(rendered) if settings.output == "json" else to_yaml(rendered), end="")
+    return EXIT_OK
+
+
+def cmd_permissions(settings: Settings) -> int:
+    from reconciler.output.render import merged_template
+    from reconciler.permissions import policy
+
+    with ExitStack() as stack:
+        _load_tree(settings, stack)
+    # Every declared type, even under a false Condition: a parameter can turn it on.
+    resources = merged_template(settings.path).get("Resources", {})
+    print(json.dumps(policy(r["Type"] for r in resources.values()), indent=2))
     return EXIT_OK
 
 
@@ -148,6 +160,7 @@ def cmd_run(settings: Settings) -> int:
 COMMANDS: dict[str, Callable[[Settings], int]] = {
     "validate": cmd_validate, "plan": cmd_plan_or_apply, "apply": cmd_plan_or_apply,
     "status": cmd_status, "run": cmd_run, "render": cmd_render,
+    "permissions": cmd_permissions,
 }
 
 

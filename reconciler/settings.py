@@ -33,8 +33,9 @@ COMMANDS = {
     "status": "what the last reconcile found, per resource",
     "run": "the worker: follow a git branch and keep AWS converged",
     "render": "print the whole tree as one CloudFormation template",
+    "permissions": "print the IAM policy the worker needs for the kinds in the tree",
 }
-TREE_COMMANDS = ("validate", "plan", "apply", "render")  # take [PATH]
+TREE_COMMANDS = ("validate", "plan", "apply", "render", "permissions")  # take [PATH]
 
 
 @dataclass(frozen=True)
