@@ -115,3 +115,29 @@ def test_plan_local_uses_the_running_workers_emulator(tmp_path: Path,
     assert fresh.returncode == 2, fresh.stdout + fresh.stderr  # an empty emulator: all missing
     assert "local AWS (moto) listening on" in fresh.stderr
     assert {c["status"] for c in json.loads(fresh.stdout)["changes"]} == {"Missing"}
+
+
+REGIONAL = """
+Conditions:
+  InVirginia: !Equals [!Ref "AWS::Region", us-east-1]
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Condition: InVirginia
+    Properties: {}
+"""
+
+
+def test_validate_local_uses_the_recorded_emulator_only_when_a_condition_needs_aws(
+        local_aws: LocalAws, tmp_path: Path) -> None:
+    state, tree = tmp_path / "state", tmp_path / "desired"
+    tree.mkdir()
+    (tree / "regional.yaml").write_text(REGIONAL)
+    record(local_aws, state)
+    result = reconciler("validate", str(tree), "--local", "--state", str(state))
+    assert result.returncode == 0, result.stderr
+    assert f"local AWS (moto): using {local_aws.endpoint}" in result.stderr
+    assert "valid (1 resources in 1 files)" in result.stdout
+    (tree / "regional.yaml").write_text(TREE)  # no pseudo parameter: no AWS at all
+    result = reconciler("validate", str(tree), "--local", "--state", str(state))
+    assert result.returncode == 0 and "local AWS" not in result.stderr
