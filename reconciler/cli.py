@@ -1,122 +1,29 @@
-"""The ``reconciler`` command: validate, plan, apply, status and run."""
+"""The ``reconciler`` command: validate, plan, apply, status, run, render and permissions.
+
+Flags become one Settings value (reconciler.settings); each command takes only that.
+"""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from typing import Any
 
 from reconciler.errors import ReconcilerError, ValidationFailed
+from reconciler.settings import Settings, build_parser, from_arguments
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 
 
-def _env(flag: str, default: Any = None) -> Any:
-    """Every flag can come from RECONCILER_<FLAG>, for containers."""
-    return os.environ.get("RECONCILER_" + flag.upper().replace("-", "_"), default)
-
-
-def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--state", default=_env("state", "./state"),
-                        help="state directory (env RECONCILER_STATE; default ./state)")
-    parser.add_argument("--owner", default=_env("owner", "reconciler"),
-                        help="instance name written into ownership tags (default reconciler)")
-    parser.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE",
-                        help="template parameter override (repeatable)")
-    parser.add_argument("--local", action="store_true",
-                        default=_env("local", "") in ("1", "true", "yes"),
-                        help="start the embedded local AWS (moto) and use it")
-
-
-def _guards(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--mode", choices=("enforce", "detect"), default=_env("mode", "enforce"),
-                        help="default mode for resources without Metadata.Reconciler.Mode")
-    parser.add_argument("--max-deletes", type=int, default=int(_env("max_deletes", 10)),
-                        help="deletion guard: most resources one revision may delete")
-    parser.add_argument("--max-delete-percent", type=float,
-                        default=float(_env("max_delete_percent", 25)),
-                        help="deletion guard: most percent of the inventory one revision may "
-                             "delete")
-    parser.add_argument("--allow-mass-delete", action="store_true",
-                        help="let this run delete more than the deletion guard allows")
-    parser.add_argument("--allow-empty", action="store_true",
-                        help="let an empty desired tree remove every managed resource")
-    parser.add_argument("--concurrency", type=int, default=int(_env("concurrency", 8)),
-                        help="concurrent AWS reads (default 8)")
-    parser.add_argument("--stats", action="store_true",
-                        help="print AWS API calls and wall time to stderr at the end")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="reconciler",
-        description="Keep AWS converged with CloudFormation-shaped desired state from git.")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    validate = sub.add_parser("validate", help="parse, schema, references, cycles")
-    validate.add_argument("path", nargs="?", default=_env("path", "desired"))
-    validate.add_argument("--parameter", action="append", default=[], metavar="KEY=VALUE")
-
-    for name, text in (("plan", "read AWS and show what would change"),
-                       ("apply", "plan, then apply in dependency order")):
-        command = sub.add_parser(name, help=text)
-        command.add_argument("path", nargs="?", default=_env("path", "desired"))
-        command.add_argument("--output", choices=("text", "json"), default="text")
-        _common(command)
-        _guards(command)
-
-    status = sub.add_parser("status", help="what the last reconcile found, per resource")
-    status.add_argument("--output", choices=("text", "json"), default="text")
-    status.add_argument("--state", default=_env("state", "./state"))
-
-    from reconciler.daemon.options import add_run_command
-
-    add_run_command(sub, _common, _env)
-    return parser
-
-
-def parse_parameters(items: Sequence[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ReconcilerError(f"--parameter {item!r}: expected KEY=VALUE")
-        out[key] = value
-    return out
-
-
-@contextmanager
-def local_aws_if(enabled: bool) -> Iterator[None]:
-    if not enabled:
-        yield
-        return
-    from reconciler.aws.local import LocalAws
-
-    with LocalAws() as server:
-        print(f"local AWS (moto) listening on {server.endpoint}; try: "
-              f"AWS_ENDPOINT_URL={server.endpoint} AWS_ACCESS_KEY_ID=testing "
-              f"AWS_SECRET_ACCESS_KEY=testing aws s3 ls", file=sys.stderr, flush=True)
-        yield
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
-        if args.command == "validate":
-            return cmd_validate(args)
-        if args.command == "status":
-            return cmd_status(args)
-        if args.command == "run":
-            from reconciler.daemon.worker import run_worker
-
-            return run_worker(args)
-        return cmd_plan_or_apply(args)
+        settings = from_arguments(args)
+        return COMMANDS[settings.command](settings)
     except ValidationFailed as failed:
         for issue in failed.issues:
             print(issue, file=sys.stderr)
@@ -130,66 +37,80 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from reconciler.runtime import load
+def _load_tree(settings: Settings, stack: ExitStack) -> Any:
+    """The validated tree; AWS (or --local's emulator) only if a condition needs a pseudo
+    parameter."""
+    from reconciler.runtime import Aws, PseudoParameters, load
 
-    template = load(args.path, parse_parameters(args.parameter))
-    print(f"{args.path}: valid ({len(template.resources)} resources in "
+    aws = Aws(settings.local, settings.state, stack)
+    return load(settings.path, settings.parameters, PseudoParameters(aws.clients))
+
+
+def cmd_validate(settings: Settings) -> int:
+    with ExitStack() as stack:
+        template = _load_tree(settings, stack)
+    print(f"{settings.path}: valid ({len(template.resources)} resources in "
           f"{len(template.files)} files)")
     return EXIT_OK
 
 
-def cmd_plan_or_apply(args: argparse.Namespace) -> int:
-    from reconciler.aws.clients import AwsClients
+def cmd_render(settings: Settings) -> int:
+    from reconciler.output.render import merged_template, to_json, to_yaml
+
+    with ExitStack() as stack:
+        _load_tree(settings, stack)
+    rendered = merged_template(settings.path)
+    print(to_json(rendered) if settings.output == "json" else to_yaml(rendered), end="")
+    return EXIT_OK
+
+
+def cmd_permissions(settings: Settings) -> int:
+    from reconciler.output.render import merged_template
+    from reconciler.permissions import policy
+
+    with ExitStack() as stack:
+        _load_tree(settings, stack)
+    # Every declared type, even under a false Condition: a parameter can turn it on.
+    resources = merged_template(settings.path).get("Resources", {})
+    print(json.dumps(policy(r["Type"] for r in resources.values()), indent=2))
+    return EXIT_OK
+
+
+def cmd_plan_or_apply(settings: Settings) -> int:
     from reconciler.engine import reconcile
-    from reconciler.engine.context import EngineSettings
     from reconciler.output.plan_text import render_plan
     from reconciler.output.progress import ProgressPrinter
-    from reconciler.runtime import PseudoParameters, build_kinds, load
+    from reconciler.runtime import Aws, PseudoParameters, build_kinds, check_aws, load
     from reconciler.state.store import StateStore
     from reconciler.template.intrinsics import resolve
 
-    parameters = parse_parameters(args.parameter)
-    settings = EngineSettings(
-        owner=args.owner, default_mode=args.mode, revision=_revision_of(args.path),
-        max_deletes=args.max_deletes, max_delete_fraction=args.max_delete_percent / 100,
-        allow_mass_delete=args.allow_mass_delete, allow_empty=args.allow_empty,
-        concurrency=max(1, args.concurrency))
+    engine_settings = settings.engine(_revision_of(settings.path))
     started = time.monotonic()
     with ExitStack() as stack:
-        stack.enter_context(local_aws_if(args.local))
-        clients = AwsClients()
-        pseudo = PseudoParameters(clients)
-        template = load(args.path, parameters, pseudo)
-        store = StateStore(args.state)
+        clients = Aws(settings.local, settings.state, stack).clients()
+        pseudo = PseudoParameters(lambda: clients)
+        template = load(settings.path, settings.parameters, pseudo)
+        store = StateStore(settings.state)
         stack.callback(store.close)
-        if args.stats:
+        if settings.stats:
             stack.callback(lambda: print(
                 f"stats: aws_calls={clients.calls} resources={len(template.resources)} "
                 f"wall_seconds={time.monotonic() - started:.3f}", file=sys.stderr))
         check_aws(clients)
         kinds = build_kinds(clients)
-        if args.command == "plan":
-            result = reconcile.plan(template, store, kinds, resolve, pseudo, settings)
-            _print_plan(result, args.output, applied=False, render=render_plan)
+        if settings.command == "plan":
+            result = reconcile.plan(template, store, kinds, resolve, pseudo, engine_settings)
+            _print_plan(result, settings.output, applied=False, render=render_plan)
             if result.has_errors:
                 return EXIT_ERROR
             return EXIT_CHANGES if result.has_changes else EXIT_OK
-        listener = ProgressPrinter() if sys.stderr.isatty() and args.output == "text" else None
-        result = reconcile.apply(template, store, kinds, resolve, pseudo, settings,
+        text = settings.output == "text"
+        listener = ProgressPrinter() if sys.stderr.isatty() and text else None
+        result = reconcile.apply(template, store, kinds, resolve, pseudo, engine_settings,
                                  listener=listener)
-        _print_plan(result, args.output, applied=True, render=render_plan)
+        _print_plan(result, settings.output, applied=True, render=render_plan)
         return EXIT_OK if result.converged else EXIT_ERROR
     return EXIT_ERROR  # pragma: no cover - ExitStack does not swallow
-
-
-def check_aws(clients: Any) -> None:
-    """Fail fast, with the cause, when AWS cannot be reached or credentials are wrong."""
-    try:
-        clients.account_id()
-    except Exception as exc:
-        detail = " ".join(str(exc).split())
-        raise ReconcilerError(f"cannot reach AWS (sts:GetCallerIdentity): {detail}") from exc
 
 
 def _print_plan(result: Any, output: str, applied: bool, render: Any) -> None:
@@ -211,22 +132,36 @@ def _revision_of(path: str) -> str | None:
         return None
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(settings: Settings) -> int:
+    """From the state store alone: --local, --owner and --parameter change nothing here."""
     from reconciler.output.status_text import render_status, status_json
     from reconciler.state.store import StateStore
 
-    if not os.path.exists(os.path.join(args.state, StateStore.FILE_NAME)):
-        raise ReconcilerError(f"no state in {args.state}: nothing has been applied from here")
-    store = StateStore(args.state)
+    if not os.path.exists(os.path.join(settings.state, StateStore.FILE_NAME)):
+        raise ReconcilerError(f"no state in {settings.state}: nothing has been applied from here")
+    store = StateStore(settings.state)
     try:
         data = status_json(store)
     finally:
         store.close()
-    if args.output == "json":
+    if settings.output == "json":
         print(json.dumps(data, indent=2))
     else:
         print(render_status(data), end="")
     return EXIT_OK
+
+
+def cmd_run(settings: Settings) -> int:
+    from reconciler.daemon.worker import run_worker
+
+    return run_worker(settings)
+
+
+COMMANDS: dict[str, Callable[[Settings], int]] = {
+    "validate": cmd_validate, "plan": cmd_plan_or_apply, "apply": cmd_plan_or_apply,
+    "status": cmd_status, "run": cmd_run, "render": cmd_render,
+    "permissions": cmd_permissions,
+}
 
 
 if __name__ == "__main__":  # pragma: no cover

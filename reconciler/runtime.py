@@ -1,12 +1,16 @@
-"""Wiring for a command: AWS clients, kinds, pseudo parameters, the desired tree."""
+"""Wiring for a command: AWS (or the local emulator), kinds, pseudo parameters, the tree."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import functools
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from reconciler.aws.clients import AwsClients
 from reconciler.engine.context import Kinds
+from reconciler.errors import ReconcilerError
 from reconciler.kinds.registry import catalog
 from reconciler.template.loader import load_tree
 from reconciler.template.model import Template
@@ -15,20 +19,23 @@ PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::UR
 
 
 class PseudoParameters(Mapping[str, str]):
-    """AWS::Region and friends; the account ID costs an STS call, made only when referenced."""
+    """AWS::Region and friends; the account ID costs an STS call, made only when referenced.
 
-    def __init__(self, clients: AwsClients):
-        self._clients = clients
+    ``connect`` hands out the clients, so that nothing (not even ``--local``'s emulator)
+    starts for a tree whose conditions use no pseudo parameter."""
+
+    def __init__(self, connect: Callable[[], AwsClients]):
+        self._connect = connect
 
     def __getitem__(self, key: str) -> str:
         if key == "AWS::Region":
-            return self._clients.region
+            return self._connect().region
         if key == "AWS::AccountId":
-            return self._clients.account_id()
+            return self._connect().account_id()
         if key == "AWS::Partition":
-            return self._clients.partition
+            return self._connect().partition
         if key == "AWS::URLSuffix":
-            return self._clients.url_suffix
+            return self._connect().url_suffix
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
@@ -36,6 +43,82 @@ class PseudoParameters(Mapping[str, str]):
 
     def __len__(self) -> int:
         return len(PSEUDO_PARAMETERS)
+
+
+class Aws:
+    """AWS for one command: boto3's standard configuration or, with ``--local``, the emulator
+    of a worker running on the same state directory, else one of the command's own. Nothing
+    starts until ``clients()`` is first called; the ExitStack stops what was started."""
+
+    def __init__(self, local: bool, state: str | Path, stack: ExitStack):
+        self._local = local
+        self._state = state
+        self._stack = stack
+        self._clients: AwsClients | None = None
+
+    def clients(self) -> AwsClients:
+        if self._clients is None:
+            if self._local:
+                self._stack.enter_context(local_aws(self._state))
+            self._clients = AwsClients()
+        return self._clients
+
+
+@contextmanager
+def local_aws(state: str | Path) -> Iterator[None]:
+    """Point boto3 at the emulator recorded in ``state`` if it answers, else start one."""
+    from reconciler.aws.local import RECORD_FILE, LocalAws, find_running
+
+    running = find_running(state)
+    if running is not None:
+        server = LocalAws(port=running.port, region=running.region).attach()
+        print(f"local AWS (moto): using {running.endpoint}, the emulator of the worker "
+              f"(pid {running.started_by}) recorded in {Path(state) / RECORD_FILE}",
+              file=sys.stderr, flush=True)
+        try:
+            yield
+        finally:
+            server.stop()
+        return
+    with LocalAws() as server:
+        _announce(server.endpoint)
+        yield
+
+
+@contextmanager
+def worker_local_aws(state: str | Path) -> Iterator[Callable[[], None]]:
+    """The worker's own emulator, recorded in ``state`` while it runs so that other commands
+    given ``--local`` and this state use it. Yields a stop function for exits that cannot
+    unwind (the shutdown bound)."""
+    from reconciler.aws.local import LocalAws, forget, record
+
+    server = LocalAws().start()
+
+    def stop() -> None:
+        forget(server, state)
+        server.stop()
+
+    try:
+        record(server, state)
+        _announce(server.endpoint)
+        yield stop
+    finally:
+        stop()
+
+
+def _announce(endpoint: str) -> None:
+    print(f"local AWS (moto) listening on {endpoint}; try: AWS_ENDPOINT_URL={endpoint} "
+          f"AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing aws s3 ls",
+          file=sys.stderr, flush=True)
+
+
+def check_aws(clients: AwsClients) -> None:
+    """Fail fast, with the cause, when AWS cannot be reached or credentials are wrong."""
+    try:
+        clients.account_id()
+    except Exception as exc:
+        detail = " ".join(str(exc).split())
+        raise ReconcilerError(f"cannot reach AWS (sts:GetCallerIdentity): {detail}") from exc
 
 
 def build_kinds(clients: AwsClients) -> Kinds:
@@ -47,5 +130,5 @@ def load(path: str | Path, parameters: Mapping[str, str],
     """Load and validate the desired tree; raises ValidationFailed. Conditions may use pseudo
     parameters; the account ID is fetched only if one does."""
     if pseudo is None:
-        pseudo = PseudoParameters(AwsClients())
+        pseudo = PseudoParameters(functools.cache(AwsClients))
     return load_tree(path, parameters, catalog(), pseudo=pseudo)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import boto3
 
+from tests.harness import Stack
+
 KEY = """
 Resources:
   DataKey:
@@ -104,3 +106,24 @@ def test_bad_parameter_flag_is_exit_1(tmp_path: Path) -> None:
     result = reconciler("validate", str(tmp_path), "--parameter", "novalue")
     assert result.returncode == 1
     assert "KEY=VALUE" in result.stderr
+
+
+def test_validate_and_status_take_the_common_options(stack: Stack) -> None:
+    stack.write("kms.yaml", KEY)
+    stack.write("parameters.yaml", "Parameters:\n  Note: {Type: String, Default: a}\n")
+    common = ["--state", str(stack.state), "--owner", "cli-test", "--parameter", "Note=b"]
+    # No condition needs a pseudo parameter, so --local starts nothing for validate.
+    valid = stack.cli("validate", str(stack.desired), *common, "--local")
+    assert valid.code == 0, valid.err
+    assert "valid (2 resources in 2 files)" in valid.out
+    assert "local AWS" not in valid.err
+    assert stack.apply("--owner", "cli-test").code == 0
+    status = stack.cli("status", *common, "--local", "--output", "json")
+    assert status.code == 0, status.err
+    assert {r["resource"] for r in status.json["resources"]} == {"DataKey", "DataKeyAlias"}
+
+
+def test_a_usage_error_is_exit_1() -> None:
+    result = reconciler("plan", "--max-deletes", "lots")
+    assert result.returncode == 1
+    assert "--max-deletes" in result.stderr and "not an integer" in result.stderr

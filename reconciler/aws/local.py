@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -9,6 +10,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 from reconciler.errors import ReconcilerError
@@ -18,6 +21,10 @@ _FAKE_CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+
+
+# Where `reconciler run --local` says which emulator it runs, inside its state directory.
+RECORD_FILE = "local-aws.json"
 
 
 def _free_port() -> int:
@@ -76,6 +83,12 @@ class LocalAws:
             self._point_boto3_here()
         return self
 
+    def attach(self) -> LocalAws:
+        """Point boto3 at an emulator someone else started on ``port``; ``stop`` leaves it
+        running."""
+        self._point_boto3_here()
+        return self
+
     def _point_boto3_here(self) -> None:
         values = {"AWS_ENDPOINT_URL": self.endpoint, "AWS_DEFAULT_REGION": self.region,
                   "AWS_REGION": self.region, **_FAKE_CREDENTIALS}
@@ -89,6 +102,10 @@ class LocalAws:
         request = urllib.request.Request(self.endpoint + path, data=body, method="POST")
         with urllib.request.urlopen(request, timeout=5) as response:
             return bytes(response.read())
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     def reset(self) -> None:
         """Forget every emulated resource (tests)."""
@@ -116,3 +133,74 @@ class LocalAws:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.stop()
+
+
+@dataclass(frozen=True)
+class RunningEmulator:
+    """An emulator recorded in a state directory by the worker that started it."""
+
+    port: int
+    pid: int  # the moto server's process
+    region: str
+    started_by: int  # the worker's process
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def record(server: LocalAws, state_dir: str | Path) -> Path:
+    """Write ``<state>/local-aws.json`` so that commands given ``--local`` and this state find
+    the running emulator instead of starting an empty one."""
+    path = Path(state_dir) / RECORD_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"endpoint": server.endpoint, "port": server.port, "pid": server.pid,
+            "region": server.region, "started_by": os.getpid()}
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(data) + "\n")
+    temporary.replace(path)
+    return path
+
+
+def forget(server: LocalAws, state_dir: str | Path) -> None:
+    """Remove the record, if it is still this server's (another worker may have replaced it)."""
+    path = Path(state_dir) / RECORD_FILE
+    found = _read_record(path)
+    if found is not None and found.pid == server.pid:
+        path.unlink(missing_ok=True)
+
+
+def find_running(state_dir: str | Path) -> RunningEmulator | None:
+    """The emulator recorded in ``state_dir``, if its process is alive and it answers."""
+    found = _read_record(Path(state_dir) / RECORD_FILE)
+    if found is None or not _alive(found.pid) or not _answers(found.endpoint):
+        return None
+    return found
+
+
+def _read_record(path: Path) -> RunningEmulator | None:
+    try:
+        data = json.loads(path.read_text())
+        return RunningEmulator(port=int(data["port"]), pid=int(data["pid"]),
+                               region=str(data["region"]), started_by=int(data["started_by"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process, alive
+    return True
+
+
+def _answers(endpoint: str) -> bool:
+    """A moto server answers its read-only config endpoint with JSON."""
+    try:
+        with urllib.request.urlopen(endpoint + "/moto-api/config", timeout=2) as response:
+            return isinstance(json.loads(response.read()), dict)
+    except (urllib.error.URLError, ConnectionError, OSError, ValueError):
+        return False

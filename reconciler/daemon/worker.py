@@ -8,13 +8,13 @@ thread only waits for a signal.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import signal
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from reconciler.aws.clients import AwsClients
-from reconciler.cli import check_aws, local_aws_if, parse_parameters
 from reconciler.daemon.http import HttpServer
 from reconciler.daemon.logs import configure_logging
 from reconciler.daemon.metrics import Metrics
@@ -31,28 +30,27 @@ from reconciler.daemon.reporting import ResourceSeries, RunReporter
 from reconciler.daemon.source import GitSource, SourceError
 from reconciler.daemon.webhooks import WebhookVerifier
 from reconciler.engine import reconcile
-from reconciler.engine.context import EngineSettings
 from reconciler.engine.scope import changed_scope
 from reconciler.errors import ReconcilerError, ValidationFailed
 from reconciler.output.status_text import status_json
-from reconciler.runtime import PseudoParameters, build_kinds, load
+from reconciler.runtime import PseudoParameters, build_kinds, check_aws, load, worker_local_aws
+from reconciler.settings import Settings
 from reconciler.state.store import StateStore
 from reconciler.template.intrinsics import resolve
 from reconciler.template.model import Template
 
 
 class Worker:
-    def __init__(self, args: argparse.Namespace, store: StateStore, clients: AwsClients,
+    def __init__(self, settings: Settings, store: StateStore, clients: AwsClients,
                  metrics: Metrics, source: GitSource, log: Any):
-        self.args = args
+        self.settings = settings
         self.store = store
         self.clients = clients
         self.metrics = metrics
         self.source = source
         self._log = log
         self.kinds = build_kinds(clients)
-        self.pseudo = PseudoParameters(clients)
-        self.parameters = parse_parameters(args.parameter)
+        self.pseudo = PseudoParameters(lambda: clients)
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
@@ -76,17 +74,16 @@ class Worker:
     # --- scheduling ---------------------------------------------------------------------------
 
     def start(self) -> None:
-        args = self.args
+        poll, check = self.settings.worker.source.interval, self.settings.worker.interval
         current = self.source.current()
         if current is not None:
             self._load(current.revision, current.path)
         self.scheduler.add_job(
-            self.poll_source, IntervalTrigger(seconds=args.source_interval,
-                                              jitter=max(1, int(args.source_interval * 0.1))),
+            self.poll_source, IntervalTrigger(seconds=poll, jitter=max(1, int(poll * 0.1))),
             id="source", max_instances=1, coalesce=True, next_run_time=_now())
         self.scheduler.add_job(
             lambda: self.request("interval"),
-            IntervalTrigger(seconds=args.interval, jitter=max(1, int(args.interval * 0.1))),
+            IntervalTrigger(seconds=check, jitter=max(1, int(check * 0.1))),
             id="drift-check", max_instances=1, coalesce=True)
         self.scheduler.start()
         if current is not None:
@@ -152,9 +149,9 @@ class Worker:
     def _load(self, revision: str, path: Path) -> None:
         self._loaded = revision
         try:
-            template = load(path, self.parameters, self.pseudo)
+            template = load(path, self.settings.parameters, self.pseudo)
         except ValidationFailed as failed:
-            errors = [_relative(str(i), path, self.args.path) for i in failed.issues]
+            errors = [_relative(str(i), path, self.settings.path) for i in failed.issues]
             self._last_errors = errors
             self.metrics.set_desired_valid(False)
             self.store.set_meta("desired_valid", "0")
@@ -191,11 +188,7 @@ class Worker:
         scope = None
         if not full and previous is not None and previous[0] != revision:
             scope = changed_scope(previous[1], template)
-        settings = EngineSettings(
-            owner=self.args.owner, default_mode=self.args.mode, revision=revision,
-            max_deletes=self.args.max_deletes,
-            max_delete_fraction=self.args.max_delete_percent / 100,
-            concurrency=max(1, self.args.concurrency))
+        settings = self.settings.engine(revision)
         reporter = RunReporter(self.metrics, self.log, self._series,
                                full=scope is None)
         started = time.time()
@@ -247,33 +240,39 @@ def _secret(env_name: str, file_name: str | None) -> str | None:
     return os.environ.get(env_name) or None
 
 
-def run_worker(args: argparse.Namespace) -> int:
+def run_worker(settings: Settings) -> int:
     log = configure_logging()
-    if not args.repo:
+    worker_settings, source_settings = settings.worker, settings.worker.source
+    if not source_settings.repo:
         raise ReconcilerError("reconciler run needs --repo (URL or path) or RECONCILER_REPO")
-    secret = _secret("RECONCILER_WEBHOOK_SECRET", args.webhook_secret_file)
-    token = _secret("RECONCILER_GIT_TOKEN", args.git_token_file)
-    with local_aws_if(args.local):
-        store = StateStore(args.state)
+    secret = _secret("RECONCILER_WEBHOOK_SECRET", worker_settings.webhook_secret_file)
+    token = _secret("RECONCILER_GIT_TOKEN", source_settings.git_token_file)
+    with ExitStack() as stack:
+        stop_local_aws = None
+        if settings.local:
+            stop_local_aws = stack.enter_context(worker_local_aws(settings.state))
+        store = StateStore(settings.state)
         metrics = Metrics()
         clients = AwsClients()
         clients.on_call(metrics.aws_call)
         clients.on_throttle(metrics.aws_throttled)
         check_aws(clients)
         try:
-            source = GitSource(args.repo, args.branch, args.path, Path(args.state) / "source",
-                               timeout=args.fetch_timeout, token=token,
-                               ssh_key_file=args.ssh_key_file)
+            source = GitSource(source_settings.repo, source_settings.branch, settings.path,
+                               Path(settings.state) / "source",
+                               timeout=source_settings.fetch_timeout, token=token,
+                               ssh_key_file=source_settings.ssh_key_file)
         except ValueError as exc:
-            raise ReconcilerError(f"--path {args.path!r}: {exc}") from exc
-        worker = Worker(args, store, clients, metrics, source, log)
-        server = HttpServer(args.listen, metrics, worker.status, worker.ready.is_set,
+            raise ReconcilerError(f"--path {settings.path!r}: {exc}") from exc
+        worker = Worker(settings, store, clients, metrics, source, log)
+        server = HttpServer(worker_settings.listen, metrics, worker.status, worker.ready.is_set,
                             WebhookVerifier(secret.encode() if secret else None), worker.webhook)
         server.start()
         host, port = server.address
-        log.info("worker started", repo=args.repo, branch=args.branch, path=args.path,
-                 metrics=f"http://{host}:{port}/metrics", mode=args.mode,
-                 interval=args.interval, source_interval=args.source_interval)
+        log.info("worker started", repo=source_settings.repo, branch=source_settings.branch,
+                 path=settings.path, metrics=f"http://{host}:{port}/metrics",
+                 mode=settings.reconcile.mode, interval=worker_settings.interval,
+                 source_interval=source_settings.interval)
         print(f"metrics: http://{host}:{port}/metrics  status: http://{host}:{port}/status",
               file=sys.stderr, flush=True)
         stopping = threading.Event()
@@ -287,13 +286,15 @@ def run_worker(args: argparse.Namespace) -> int:
         while not stopping.wait(1.0):
             pass
         worker.log.info("shutting down: finishing the resource in flight")
-        idle = worker.shutdown(args.shutdown_timeout)
+        idle = worker.shutdown(worker_settings.shutdown_timeout)
         server.stop()
         if not idle:
             # A call still hanging after the bound: leave without waiting for it. The create
             # intent already recorded lets the next start find whatever it made.
             worker.log.warning("stopped before the resource in flight finished",
-                               timeout=args.shutdown_timeout)
+                               timeout=worker_settings.shutdown_timeout)
+            if stop_local_aws is not None:
+                stop_local_aws()  # os._exit skips the unwinding that would stop it
             sys.stdout.flush()
             os._exit(0)
         store.close()

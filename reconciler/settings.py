@@ -1,0 +1,372 @@
+"""One settings value per command, built once from the command line and the environment.
+
+Every flag is declared once, in ``FLAGS``, with the commands that take it and the
+settings field it fills; defaults live on the dataclasses. A flag given on the
+command line wins over its ``RECONCILER_<FLAG>`` variable, which wins over the
+default. The CLI builds a ``Settings`` and hands it to the command (or the worker);
+nothing downstream sees argparse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NoReturn, get_type_hints
+
+from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.engine.context import EngineSettings
+
+ENV_PREFIX = "RECONCILER_"
+
+COMMANDS = {
+    "validate": "parse, schema, references, cycles",
+    "plan": "read AWS and show what would change",
+    "apply": "plan, then apply in dependency order",
+    "status": "what the last reconcile found, per resource",
+    "run": "the worker: follow a git branch and keep AWS converged",
+    "render": "print the whole tree as one CloudFormation template",
+    "permissions": "print the IAM policy the worker needs for the kinds in the tree",
+}
+TREE_COMMANDS = ("validate", "plan", "apply", "render", "permissions")  # take [PATH]
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """The deletion guard: what one revision may delete without being allowed explicitly."""
+
+    max_deletes: int = 10
+    max_delete_percent: float = 25.0
+    allow_mass_delete: bool = False
+    allow_empty: bool = False
+
+
+@dataclass(frozen=True)
+class ReconcileSettings:
+    mode: str = "enforce"  # for resources without Metadata.Reconciler.Mode
+    concurrency: int = 8  # concurrent AWS reads
+    guards: GuardSettings = field(default_factory=GuardSettings)
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """Where the worker's desired tree comes from (the folder inside it is Settings.path)."""
+
+    repo: str | None = None
+    branch: str = "main"
+    interval: float = 60.0  # git poll
+    fetch_timeout: float = 60.0
+    git_token_file: str | None = None
+    ssh_key_file: str | None = None
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    interval: float = 300.0  # full drift check
+    listen: str = "127.0.0.1:9108"
+    webhook_secret_file: str | None = None
+    shutdown_timeout: float = 60.0
+    source: SourceSettings = field(default_factory=SourceSettings)
+
+
+@dataclass(frozen=True)
+class Settings:
+    command: str = "validate"
+    path: str = "desired"  # the tree; for the worker, the folder inside the repository
+    state: str = "./state"
+    owner: str = "reconciler"
+    parameters: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    local: bool = False
+    output: str = "text"
+    stats: bool = False
+    reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
+
+    def engine(self, revision: str | None) -> EngineSettings:
+        """What the engine needs of these settings for one run at ``revision``."""
+        from reconciler.engine.context import EngineSettings
+
+        guards = self.reconcile.guards
+        return EngineSettings(
+            owner=self.owner, default_mode=self.reconcile.mode, revision=revision,
+            max_deletes=guards.max_deletes, max_delete_fraction=guards.max_delete_percent / 100,
+            allow_mass_delete=guards.allow_mass_delete, allow_empty=guards.allow_empty,
+            concurrency=self.reconcile.concurrency)
+
+
+# --- value parsers: each raises ArgumentTypeError with a message fit for the user -----------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+
+
+def parse_duration(text: str | float) -> float:
+    """``30s``, ``5m``, ``1h``, ``250ms`` or plain seconds, as seconds."""
+    if isinstance(text, int | float):
+        return float(text)
+    match = _DURATION.match(text)
+    if not match:
+        raise argparse.ArgumentTypeError(
+            f"invalid duration {text!r}: use 30s, 5m, 1h or plain seconds")
+    value = float(match.group(1)) * _UNIT[match.group(2)]
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: must be positive")
+    return value
+
+
+def _integer(minimum: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below the minimum of {minimum}")
+        return value
+    return parse
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"{value:g} is not a percentage (0 to 100)")
+    return value
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE")
+    return key, value
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
+
+
+def _boolean(text: str) -> bool:
+    if text.strip().lower() in _TRUE:
+        return True
+    if text.strip().lower() in _FALSE:
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r}: use true or false (1/0, yes/no)")
+
+
+# --- the flags -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Flag:
+    """One command-line flag: the commands that take it and the settings field it fills.
+
+    ``kind`` is ``value`` (takes an argument), ``switch`` (present or not) or
+    ``repeat`` (KEY=VALUE, repeatable; the variable holds one per line).
+    """
+
+    name: str  # "--max-deletes", or "path" for the positional PATH
+    setting: str  # dotted path into Settings: "reconcile.guards.max_deletes"
+    commands: tuple[str, ...]
+    help: str
+    parse: Callable[[str], Any] = str
+    kind: str = "value"
+    choices: tuple[str, ...] | None = None
+    # Per-command choices (first is the default there), for --output.
+    command_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    metavar: str | None = None
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.lstrip("-").upper().replace("-", "_")
+
+    @property
+    def dest(self) -> str:
+        return self.name.lstrip("-").replace("-", "_")
+
+    def choices_for(self, command: str) -> tuple[str, ...] | None:
+        return self.command_choices.get(command, self.choices)
+
+    def default_for(self, command: str) -> Any:
+        default = _field_default(self.setting)
+        choices = self.choices_for(command)
+        if choices is not None and default not in choices:
+            return choices[0]
+        return default
+
+
+ALL = tuple(COMMANDS)
+RECONCILING = ("plan", "apply", "run")
+
+FLAGS: tuple[Flag, ...] = (
+    # Options every command takes.
+    Flag("--state", "state", ALL, "state directory", metavar="DIR"),
+    Flag("--owner", "owner", ALL, "instance name written into ownership tags", metavar="NAME"),
+    Flag("--parameter", "parameters", ALL, "template parameter override (repeatable)",
+         parse=_parameter, kind="repeat", metavar="KEY=VALUE"),
+    Flag("--local", "local", ALL, "use the embedded local AWS (moto): the one a `run --local` "
+         "on the same --state has running, else one of this command's own", kind="switch"),
+    # The tree and how results print.
+    Flag("path", "path", TREE_COMMANDS, "desired-state file or folder"),
+    Flag("--path", "path", ("run",), "desired-state folder inside the repository"),
+    Flag("--output", "output", ("plan", "apply", "status", "render"), "output format",
+         choices=("text", "json"), command_choices={"render": ("yaml", "json")}),
+    Flag("--stats", "stats", ("plan", "apply"),
+         "print AWS API calls and wall time to stderr at the end", kind="switch"),
+    # Reconciling.
+    Flag("--mode", "reconcile.mode", RECONCILING,
+         "enforce: correct drift; detect: report it, change nothing (for resources without "
+         "Metadata.Reconciler.Mode)", choices=("enforce", "detect")),
+    Flag("--concurrency", "reconcile.concurrency", RECONCILING, "concurrent AWS reads",
+         parse=_integer(1), metavar="N"),
+    Flag("--max-deletes", "reconcile.guards.max_deletes", RECONCILING,
+         "deletion guard: most resources one revision may delete", parse=_integer(0),
+         metavar="N"),
+    Flag("--max-delete-percent", "reconcile.guards.max_delete_percent", RECONCILING,
+         "deletion guard: most percent of the inventory one revision may delete",
+         parse=_percent, metavar="P"),
+    Flag("--allow-mass-delete", "reconcile.guards.allow_mass_delete", ("plan", "apply"),
+         "let this run delete more than the deletion guard allows", kind="switch"),
+    Flag("--allow-empty", "reconcile.guards.allow_empty", ("plan", "apply"),
+         "let an empty desired tree remove every managed resource", kind="switch"),
+    # The worker.
+    Flag("--repo", "worker.source.repo", ("run",),
+         "git URL (https, ssh, file://) or local path", metavar="URL"),
+    Flag("--branch", "worker.source.branch", ("run",), "branch, tag or commit to follow"),
+    Flag("--source-interval", "worker.source.interval", ("run",), "git poll interval",
+         parse=parse_duration, metavar="DURATION"),
+    Flag("--fetch-timeout", "worker.source.fetch_timeout", ("run",),
+         "timeout of one git fetch", parse=parse_duration, metavar="DURATION"),
+    Flag("--git-token-file", "worker.source.git_token_file", ("run",),
+         "file holding an https token (or RECONCILER_GIT_TOKEN)", metavar="FILE"),
+    Flag("--ssh-key-file", "worker.source.ssh_key_file", ("run",),
+         "private key for ssh:// and git@ remotes", metavar="FILE"),
+    Flag("--interval", "worker.interval", ("run",), "full drift check interval",
+         parse=parse_duration, metavar="DURATION"),
+    Flag("--listen", "worker.listen", ("run",),
+         "HOST:PORT for /metrics, /healthz, /readyz, /status and webhooks"),
+    Flag("--webhook-secret-file", "worker.webhook_secret_file", ("run",),
+         "file holding the webhook secret (or RECONCILER_WEBHOOK_SECRET)", metavar="FILE"),
+    Flag("--shutdown-timeout", "worker.shutdown_timeout", ("run",),
+         "longest wait for the resource in flight at shutdown", parse=parse_duration,
+         metavar="DURATION"),
+)
+
+
+def _field_default(path: str) -> Any:
+    cls: Any = Settings
+    *parents, name = path.split(".")
+    for parent in parents:
+        cls = get_type_hints(cls)[parent]
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            if f.default is not dataclasses.MISSING:
+                return f.default
+            return f.default_factory()  # type: ignore[misc]
+    raise KeyError(path)
+
+
+# --- the parser ----------------------------------------------------------------------------
+
+class _Parser(argparse.ArgumentParser):
+    """A usage error is an error: exit 1, never 2 (which ``plan`` means as changes pending)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reconciler",
+        description="Keep AWS converged with CloudFormation-shaped desired state from git. "
+                    "Every flag also reads RECONCILER_<FLAG> from the environment.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command, text in COMMANDS.items():
+        command_parser = sub.add_parser(command, help=text, description=text)
+        for flag in FLAGS:
+            if command in flag.commands:
+                _add(command_parser, flag, command)
+    return parser
+
+
+def _add(parser: argparse.ArgumentParser, flag: Flag, command: str) -> None:
+    default = flag.default_for(command)
+    shown = "" if default in (None, False, "") or flag.kind == "repeat" else f"default {default}; "
+    help_text = f"{flag.help} ({shown}env {flag.env})"
+    # Defaults stay None here: Settings.from_arguments tells "not given" from "given".
+    if flag.kind == "switch":
+        parser.add_argument(flag.name, action="store_true", default=None, help=help_text)
+    elif flag.kind == "repeat":
+        parser.add_argument(flag.name, action="append", type=flag.parse, default=None,
+                            metavar=flag.metavar, help=help_text)
+    elif not flag.name.startswith("-"):
+        parser.add_argument(flag.dest, nargs="?", default=None, type=flag.parse,
+                            metavar=flag.dest.upper(), help=help_text)
+    else:
+        parser.add_argument(flag.name, type=flag.parse, default=None, metavar=flag.metavar,
+                            choices=flag.choices_for(command), help=help_text)
+
+
+# --- building the value ------------------------------------------------------------------
+
+def from_arguments(args: argparse.Namespace,
+                   environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings of ``args.command``: the command line, else RECONCILER_<FLAG>, else the
+    default. A bad variable is a ReconcilerError naming it."""
+    environ = os.environ if environ is None else environ
+    command = args.command
+    values: dict[str, Any] = {"command": command}
+    for flag in FLAGS:
+        if command in flag.commands:
+            values[flag.setting] = _value(flag, command, getattr(args, flag.dest), environ)
+    return _construct(Settings, values, "")
+
+
+def parse(argv: Sequence[str] | None = None,
+          environ: Mapping[str, str] | None = None) -> Settings:
+    return from_arguments(build_parser().parse_args(argv), environ)
+
+
+def _value(flag: Flag, command: str, given: Any, environ: Mapping[str, str]) -> Any:
+    if flag.kind == "repeat":
+        # Per key, the command line wins over the variable (one KEY=VALUE per line).
+        lines = [line for line in environ.get(flag.env, "").splitlines() if line.strip()]
+        pairs = [_from_env(flag, line) for line in lines] + list(given or [])
+        return MappingProxyType(dict(pairs))
+    if given is not None:
+        return given
+    if flag.env not in environ:
+        return flag.default_for(command)
+    parse_value = _boolean if flag.kind == "switch" else flag.parse
+    value = _from_env(flag, environ[flag.env], parse_value)
+    choices = flag.choices_for(command)
+    if choices is not None and value not in choices:
+        raise ReconcilerError(f"{flag.env}={value!r}: {command} takes one of "
+                              f"{', '.join(choices)}")
+    return value
+
+
+def _from_env(flag: Flag, text: str, parse_value: Callable[[str], Any] | None = None) -> Any:
+    try:
+        return (parse_value or flag.parse)(text)
+    except (argparse.ArgumentTypeError, ValueError) as exc:
+        raise ReconcilerError(f"{flag.env}: {exc}") from None
+
+
+def _construct(cls: Any, values: Mapping[str, Any], prefix: str) -> Any:
+    hints = get_type_hints(cls)
+    kwargs = {}
+    for f in dataclasses.fields(cls):
+        path = prefix + f.name
+        if dataclasses.is_dataclass(hints[f.name]):
+            kwargs[f.name] = _construct(hints[f.name], values, path + ".")
+        elif path in values:
+            kwargs[f.name] = values[path]
+    return cls(**kwargs)

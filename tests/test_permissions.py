@@ -1,0 +1,98 @@
+"""`reconciler permissions`: the registry schemas' handler and tagging permissions of the kinds
+a tree uses, plus sts:GetCallerIdentity, as one IAM policy document."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.kinds.base import load_schema
+from reconciler.permissions import actions_for, handler_permissions, schema_file
+
+ROOT = Path(__file__).resolve().parent.parent
+DESIRED = ROOT / "desired"
+DESIRED_TYPES = {
+    "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::S3::Bucket", "AWS::S3::BucketPolicy",
+    "AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::SecretsManager::Secret",
+    # Under a false Condition by default; a --parameter turns it on, so it counts.
+    "AWS::SecretsManager::RotationSchedule",
+}
+
+
+def permissions(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, Any, str]:
+    capsys.readouterr()
+    code = main(["permissions", *args])
+    captured = capsys.readouterr()
+    return code, json.loads(captured.out) if code == 0 else captured.out, captured.err
+
+
+def normalized(actions: list[str]) -> set[str]:
+    return {a.split(":", 1)[0].lower() + ":" + a.split(":", 1)[1] for a in actions}
+
+
+def vendored_types() -> set[str]:
+    files = resources.files("reconciler.schemas")
+    return {load_schema(f.name)["typeName"] for f in files.iterdir() if f.name.endswith(".json")}
+
+
+def test_desired_needs_its_kinds_and_nothing_else(capsys: pytest.CaptureFixture[str]) -> None:
+    code, policy, err = permissions(capsys, str(DESIRED))
+    assert code == 0, err
+    assert policy["Version"] == "2012-10-17"
+    [statement] = policy["Statement"]
+    assert (statement["Effect"], statement["Resource"]) == ("Allow", "*")
+    actions = statement["Action"]
+    assert actions == sorted(actions, key=str.lower)
+    assert len({a.lower() for a in actions}) == len(actions)
+    assert "sts:GetCallerIdentity" in actions
+
+    needed: set[str] = set()
+    for type_name in DESIRED_TYPES:
+        own = normalized(handler_permissions(load_schema(schema_file(type_name))))
+        assert own <= set(actions), type_name
+        needed |= own
+    assert set(actions) == needed | {"sts:GetCallerIdentity"}
+    for type_name in vendored_types() - DESIRED_TYPES:
+        foreign = normalized(handler_permissions(load_schema(schema_file(type_name)))) - needed
+        assert not foreign & set(actions), type_name
+    assert "ec2:CreateTags" not in actions and "cloudtrail:AddTags" not in actions
+
+
+KEY = "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties: {}\n"
+ALIAS = ("Resources:\n  Alias:\n    Type: AWS::KMS::Alias\n    Properties:\n"
+         "      AliasName: alias/x\n      TargetKeyId: some-key\n")
+
+
+@pytest.mark.parametrize(("type_name", "tree", "present", "absent"), [
+    ("AWS::KMS::Alias", ALIAS, {"kms:CreateAlias", "kms:UpdateAlias"}, {"kms:CreateKey"}),
+    ("AWS::KMS::Key", KEY, {"kms:CreateKey", "kms:ListResourceTags", "kms:ListKeys"},
+     {"kms:CreateAlias"}),
+])
+def test_one_kind_one_tree(type_name: str, tree: str, present: set[str], absent: set[str],
+                           tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "one.yaml").write_text(tree)
+    code, policy, err = permissions(capsys, str(tmp_path))
+    assert code == 0, err
+    actions = set(policy["Statement"][0]["Action"])
+    assert present <= actions and not absent & actions
+    schema = load_schema(schema_file(type_name))
+    assert actions == normalized(handler_permissions(schema)) | {"sts:GetCallerIdentity"}
+
+
+def test_service_prefixes_are_lowercased_and_deduplicated() -> None:
+    # The CloudTrail schema spells its tagging actions "CloudTrail:AddTags".
+    actions = actions_for(["AWS::CloudTrail::Trail", "AWS::CloudTrail::Trail"])
+    assert "cloudtrail:AddTags" in actions and "CloudTrail:AddTags" not in actions
+    assert len(actions) == len({a.lower() for a in actions})
+
+
+def test_an_invalid_tree_is_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "bad.yaml").write_text("Resources:\n  X:\n    Type: AWS::Nope::Thing\n")
+    code, out, err = permissions(capsys, str(tmp_path))
+    assert code == 1 and out == ""
+    assert f"{tmp_path}/bad.yaml:3:" in err
