@@ -2,45 +2,36 @@
 
 CloudFormation's registry schemas list what each handler (create, read, update,
 delete, list) calls and what tagging takes; the worker does the same work, so the
-union of those, plus the identity check every command makes, is its policy.
+union of those, plus what a kind calls beyond them (checked by the contract suite,
+which records every call of its round trips) and the identity check every command
+makes, is its policy.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.kinds.base import load_schema
+from reconciler.kinds.registry import catalog
+from reconciler.kinds.schema import schema_for
 
 POLICY_VERSION = "2012-10-17"
-HANDLERS = ("create", "read", "update", "delete", "list")
 # check_aws and AWS::AccountId.
 ALWAYS = ("sts:GetCallerIdentity",)
-
-
-def schema_file(type_name: str) -> str:
-    """``AWS::KMS::Key`` -> ``aws-kms-key.json``, as reconciler.schemas.vendor names them."""
-    return type_name.lower().replace("::", "-") + ".json"
-
-
-def handler_permissions(schema: Mapping[str, Any]) -> list[str]:
-    """The actions a registry schema's handlers and its tagging declare, as written."""
-    actions: list[str] = []
-    handlers = schema.get("handlers") or {}
-    for handler in HANDLERS:
-        actions += (handlers.get(handler) or {}).get("permissions", [])
-    actions += (schema.get("tagging") or {}).get("permissions", [])
-    return actions
 
 
 def actions_for(types: Iterable[str]) -> list[str]:
     """Sorted and de-duplicated; service prefixes lowercased (IAM matches actions without
     regard to case, and the schemas are not consistent: ``CloudTrail:AddTags``)."""
     actions = list(ALWAYS)
+    kinds = catalog()
     for type_name in sorted(set(types)):
-        try:
-            actions += handler_permissions(load_schema(schema_file(type_name)))
+        if type_name in kinds:
+            actions += kinds[type_name].permissions()
+            continue
+        try:  # vendored for a kind still to come: the schema's own list
+            actions += schema_for(type_name).permissions()
         except FileNotFoundError:
             raise ReconcilerError(f"no vendored schema for {type_name}") from None
     found: dict[str, str] = {}

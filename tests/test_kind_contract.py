@@ -19,6 +19,7 @@ import boto3
 import pytest
 from botocore.model import OperationNotFoundError
 
+from reconciler.aws.clients import AwsClients
 from reconciler.engine.diff import PropertyDiff
 from reconciler.engine.model import MASK, DiffEntry
 from reconciler.kinds import mapper
@@ -26,6 +27,7 @@ from reconciler.kinds.base import Kind
 from reconciler.kinds.declared import Call, DeclaredKind
 from reconciler.kinds.registry import _KINDS, catalog
 from reconciler.kinds.schema import path_pointer
+from reconciler.permissions import actions_for
 from reconciler.template.yaml_source import parse
 from tests.harness import Stack
 
@@ -212,8 +214,40 @@ def _fill(value: Any, values: dict[str, str]) -> Any:
     return value
 
 
+# IAM actions named otherwise than the API operation (AWS Service Authorization Reference).
+IAM_ACTIONS = {
+    "s3:GetPublicAccessBlock": "s3:GetBucketPublicAccessBlock",
+    "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3:DeletePublicAccessBlock": "s3:PutBucketPublicAccessBlock",
+    "s3:GetBucketEncryption": "s3:GetEncryptionConfiguration",
+    "s3:PutBucketEncryption": "s3:PutEncryptionConfiguration",
+    "s3:DeleteBucketEncryption": "s3:PutEncryptionConfiguration",
+    "s3:GetBucketLifecycleConfiguration": "s3:GetLifecycleConfiguration",
+    "s3:PutBucketLifecycleConfiguration": "s3:PutLifecycleConfiguration",
+    "s3:DeleteBucketLifecycle": "s3:PutLifecycleConfiguration",
+    "s3:DeleteBucketTagging": "s3:PutBucketTagging",
+    "s3:DeleteBucketOwnershipControls": "s3:PutBucketOwnershipControls",
+}
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    """Every AWS action the reconciler calls, as IAM spells it (signing name:operation)."""
+    made: set[str] = set()
+    record = AwsClients._record
+
+    def recording(self: AwsClients, model: Any, result: str) -> None:
+        if model is not None:
+            action = f"{model.service_model.signing_name}:{model.name}"
+            made.add(IAM_ACTIONS.get(action, action))
+        record(self, model, result)
+
+    monkeypatch.setattr(AwsClients, "_record", recording)
+    return made
+
+
 @pytest.mark.parametrize("type_name", TYPES)
-def test_round_trip(type_name: str, stack: Stack, clients: Any) -> None:
+def test_round_trip(type_name: str, stack: Stack, clients: Any, calls: set[str]) -> None:
     example = _example(type_name)
     parameters: dict[str, str] = {}
     for name in example.get("Setup", []):
@@ -256,3 +290,7 @@ def test_round_trip(type_name: str, stack: Stack, clients: Any) -> None:
         assert seen is None, f"{type_name} {physical_id} still exists"
     else:
         assert seen is not None and seen.attributes.get(gone["attribute"]) is True
+    # `reconciler permissions` covers every call the round trip made.
+    allowed = {a.lower() for a in actions_for(r["Type"] for r in template["Resources"].values())}
+    missing = {c for c in calls if c.lower() not in allowed}
+    assert not missing, f"calls missing from {type_name}'s permissions: {sorted(missing)}"

@@ -12,7 +12,9 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.kinds.base import load_schema
-from reconciler.permissions import actions_for, handler_permissions, schema_file
+from reconciler.kinds.registry import catalog
+from reconciler.kinds.schema import schema_for
+from reconciler.permissions import actions_for
 
 ROOT = Path(__file__).resolve().parent.parent
 DESIRED = ROOT / "desired"
@@ -53,12 +55,12 @@ def test_desired_needs_its_kinds_and_nothing_else(capsys: pytest.CaptureFixture[
 
     needed: set[str] = set()
     for type_name in DESIRED_TYPES:
-        own = normalized(handler_permissions(load_schema(schema_file(type_name))))
+        own = normalized(list(catalog()[type_name].permissions()))
         assert own <= set(actions), type_name
         needed |= own
     assert set(actions) == needed | {"sts:GetCallerIdentity"}
     for type_name in vendored_types() - DESIRED_TYPES:
-        foreign = normalized(handler_permissions(load_schema(schema_file(type_name)))) - needed
+        foreign = normalized(list(schema_for(type_name).permissions())) - needed
         assert not foreign & set(actions), type_name
     assert "ec2:CreateTags" not in actions and "cloudtrail:AddTags" not in actions
 
@@ -80,8 +82,8 @@ def test_one_kind_one_tree(type_name: str, tree: str, present: set[str], absent:
     assert code == 0, err
     actions = set(policy["Statement"][0]["Action"])
     assert present <= actions and not absent & actions
-    schema = load_schema(schema_file(type_name))
-    assert actions == normalized(handler_permissions(schema)) | {"sts:GetCallerIdentity"}
+    assert actions == normalized(list(catalog()[type_name].permissions())) | {
+        "sts:GetCallerIdentity"}
 
 
 def test_service_prefixes_are_lowercased_and_deduplicated() -> None:

@@ -86,6 +86,8 @@ class Kind:
     policy_paths: ClassVar[frozenset[str]] = frozenset()
     # JSON pointers holding a resource reference that may be written as ARN or ID.
     identifier_paths: ClassVar[frozenset[str]] = frozenset()
+    # IAM actions called beyond the schema's handler permissions (checked by the contract suite).
+    extra_permissions: ClassVar[frozenset[str]] = frozenset()
     # Data-bearing kinds default to DeletionPolicy Retain (orphan instead of delete).
     data_bearing: ClassVar[bool] = False
     taggable: ClassVar[bool] = True
@@ -120,6 +122,12 @@ class Kind:
     @classmethod
     def schema(cls) -> dict[str, Any]:
         return dict(cls.type_schema().document)
+
+    @classmethod
+    def permissions(cls) -> frozenset[str]:
+        """IAM actions this kind may call: the schema's handlers and tagging, plus the calls
+        the reconciler makes that CloudFormation's handlers do not (``extra_permissions``)."""
+        return cls.type_schema().permissions() | cls.extra_permissions
 
     @classmethod
     def create_only(cls) -> frozenset[str]:

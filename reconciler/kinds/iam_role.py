@@ -47,6 +47,9 @@ class IamRole(Kind):
     # An inline policy added out of band grants access nobody declared: drift.
     exact_paths = frozenset({"/Policies"})
     policy_paths = frozenset({"/AssumeRolePolicyDocument", "/Policies/*/PolicyDocument"})
+    # Beyond CloudFormation's handlers: a role leaves its instance profiles before deletion.
+    extra_permissions = frozenset({"iam:ListInstanceProfilesForRole",
+                                   "iam:RemoveRoleFromInstanceProfile"})
 
     @property
     def _iam(self) -> Any:

@@ -28,6 +28,8 @@ class KmsKey(DeclaredKind):
     replace_on = frozenset({"KeySpec", "KeyUsage"})
     policy_paths = frozenset({"/KeyPolicy"})
     data_bearing = True
+    # Beyond CloudFormation's handlers: a key scheduled for deletion and declared again is restored.
+    extra_permissions = frozenset({"kms:CancelKeyDeletion"})
 
     service, identifier = "kms", "KeyId"
     read_call = Call("DescribeKey", result="KeyMetadata")

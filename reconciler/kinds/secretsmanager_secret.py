@@ -53,6 +53,8 @@ class Secret(DeclaredKind):
     })
     identifier_paths = frozenset({"/KmsKeyId"})
     data_bearing = True
+    # Beyond CloudFormation's handlers: a secret of ours pending deletion is restored.
+    extra_permissions = frozenset({"secretsmanager:RestoreSecret"})
     # Ref is the ARN, which AWS assigns: unknown until the secret exists.
     attributes_ref_is_id = False
 
