@@ -8,7 +8,6 @@ instead of sleeping.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -20,7 +19,6 @@ from botocore.stub import ANY, Stubber
 
 from reconciler.aws import eventual
 from reconciler.aws.eventual import retry_while_propagating
-from reconciler.kinds import iam_role
 from reconciler.kinds.base import TransientError
 from reconciler.kinds.iam_role import IamRole
 from reconciler.kinds.kms_key import KmsKey
@@ -59,15 +57,6 @@ def stubbed() -> Iterator[StubbedClients]:
     yield clients
     for stubber in clients.stubbers.values():
         stubber.assert_no_pending_responses()
-
-
-@pytest.fixture
-def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Backoff delays the kinds asked for; nothing actually sleeps."""
-    recorded: list[float] = []
-    fast = functools.partial(retry_while_propagating, sleep=recorded.append)
-    monkeypatch.setattr(iam_role, "retry_while_propagating", fast)
-    return recorded
 
 
 # --- retry_while_propagating ----------------------------------------------------------------
@@ -176,38 +165,43 @@ INLINE = {"Version": "2012-10-17",
           "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}
 
 
-def test_iam_role_create_retries_while_the_new_role_is_not_visible(
-        stubbed: StubbedClients, delays: list[float]) -> None:
-    """Right after CreateRole, IAM may still answer NoSuchEntity for the new role."""
+def test_iam_role_create_is_transient_while_the_new_role_is_not_visible(
+        stubbed: StubbedClients) -> None:
+    """Right after CreateRole, IAM may still answer NoSuchEntity for the new role: a
+    TransientError (the engine comes back later and finds the role by its name), no sleep."""
     stub = stubbed.stub("iam")
     stub.add_response("create_role", _role_response(), {
         "RoleName": "app", "AssumeRolePolicyDocument": json.dumps(TRUST), "Tags": ANY})
     put = {"RoleName": "app", "PolicyName": "read", "PolicyDocument": json.dumps(INLINE)}
-    stub.add_client_error("put_role_policy", "NoSuchEntity", "Role app not found",
+    stub.add_client_error("put_role_policy", "NoSuchEntity",
+                          "The role with name app cannot be found.",
                           http_status_code=404, expected_params=put)
-    stub.add_response("put_role_policy", {}, put)
-    attach = {"RoleName": "app", "PolicyArn": "arn:aws:iam::aws:policy/ReadOnlyAccess"}
-    stub.add_client_error("attach_role_policy", "NoSuchEntity", "Role app not found",
-                          http_status_code=404, expected_params=attach)
-    stub.add_client_error("attach_role_policy", "NoSuchEntity", "Role app not found",
-                          http_status_code=404, expected_params=attach)
-    stub.add_response("attach_role_policy", {}, attach)
     desired = {"RoleName": "app", "AssumeRolePolicyDocument": TRUST,
-               "Policies": [{"PolicyName": "read", "PolicyDocument": INLINE}],
-               "ManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}
-    created = IamRole(stubbed).create(desired, {"reconciler:owner": "t"})
-    assert created.attributes["Arn"] == ROLE_ARN
-    assert delays == [1.0, 1.0, 2.0]
+               "Policies": [{"PolicyName": "read", "PolicyDocument": INLINE}]}
+    with pytest.raises(TransientError, match="cannot be found"):
+        IamRole(stubbed).create(desired, {"reconciler:owner": "t"})
 
 
-def test_iam_role_create_retries_a_trust_policy_naming_a_new_principal(
-        stubbed: StubbedClients, delays: list[float]) -> None:
+def test_iam_role_create_is_transient_for_a_trust_policy_naming_a_new_principal(
+        stubbed: StubbedClients) -> None:
     """A trust policy naming a role created seconds ago is "Invalid principal" for a while."""
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": ROLE_ARN}, "Action": "sts:AssumeRole"}]}
     stub = stubbed.stub("iam")
     stub.add_client_error("create_role", "MalformedPolicyDocument",
                           "Invalid principal in policy: \"AWS\":\"" + ROLE_ARN + "\"")
+    with pytest.raises(TransientError, match="Invalid principal"):
+        IamRole(stubbed).create({"RoleName": "app", "AssumeRolePolicyDocument": trust}, {})
+
+
+def test_a_missing_managed_policy_is_an_error_at_once(stubbed: StubbedClients) -> None:
+    """Only the role itself may be missing for a while; a typo'd policy ARN is not transient."""
+    stub = stubbed.stub("iam")
     stub.add_response("create_role", _role_response())
-    IamRole(stubbed).create({"RoleName": "app", "AssumeRolePolicyDocument": trust}, {})
-    assert delays == [1.0]
+    stub.add_client_error("attach_role_policy", "NoSuchEntity",
+                          "Policy arn:aws:iam::aws:policy/Typo does not exist or is not "
+                          "attachable.", http_status_code=404)
+    with pytest.raises(ClientError) as raised:
+        IamRole(stubbed).create({"RoleName": "app", "AssumeRolePolicyDocument": TRUST,
+                                 "ManagedPolicyArns": ["arn:aws:iam::aws:policy/Typo"]}, {})
+    assert not isinstance(raised.value, TransientError)

@@ -105,9 +105,11 @@ DECLARED = [t for t in TYPES if issubclass(_kind(t), DeclaredKind)]
 
 
 def _calls(kind: type[DeclaredKind]) -> list[Call]:
-    calls = [kind.read_call, kind.create_call, kind.delete_call, *kind.readers.values(),
+    steps = [kind.read_call, kind.create_call, kind.delete_call, *kind.readers.values(),
              *kind.writers.values()]
-    return [c for c in calls if c is not None]
+    for step in steps:  # a step named by a string is a method of the kind
+        assert not isinstance(step, str) or callable(getattr(kind, step, None)), step
+    return [c for c in steps if isinstance(c, Call)]
 
 
 @pytest.mark.parametrize("type_name", DECLARED)

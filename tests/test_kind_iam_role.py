@@ -11,6 +11,7 @@ import pytest
 from reconciler.aws.clients import AwsClients
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, canonical_policy
 from reconciler.kinds.iam_role import IamRole
+from reconciler.template.schema_check import check_properties
 
 TRUST = {
     "Version": "2012-10-17",
@@ -201,7 +202,9 @@ def test_delete_clears_policies_and_instance_profiles(kind: IamRole, iam: Any) -
 
 def test_generated_name_fits_iam_rules(kind: IamRole) -> None:
     name = kind.generated_name("AppRole" * 20, "my owner!")["RoleName"]
-    assert len(name) <= 64 and IamRole.validate({"RoleName": name}) == []
+    assert len(name) <= 64 and check_properties(
+        "R", "AWS::IAM::Role", {"RoleName": name, "AssumeRolePolicyDocument": TRUST}, IamRole,
+        "f.yaml", 1) == []
     assert name.startswith("myowner-AppRole")
     assert kind.generated_name("AppRole", "o") != kind.generated_name("AppRole", "o")
 
@@ -277,8 +280,11 @@ def test_validate_accepts_a_sound_role() -> None:
 @pytest.mark.parametrize(("change", "pointer"), [(c, p) for _, c, p in INVALID],
                          ids=[name for name, _, _ in INVALID])
 def test_validate_rejects_what_iam_would(change: dict[str, Any], pointer: str) -> None:
-    problems = IamRole.validate({**VALID, **change})
-    assert pointer in [p for p, _ in problems], problems
+    """Through the whole property check: the schema's limits, then the kind's own."""
+    issues = [str(i) for i in check_properties("R", "AWS::IAM::Role", {**VALID, **change},
+                                               IamRole, "f.yaml", 1)]
+    where = ".".join(f"[{p}]" if p.isdigit() else p for p in pointer.strip("/").split("/"))
+    assert any(f"R (AWS::IAM::Role) {where.replace('.[', '[')}:" in i for i in issues), issues
 
 
 # --- the round trip through the CLI ---------------------------------------------------------

@@ -126,6 +126,13 @@ class Applier:
             found = self._made_by_us(kind, props, lid)
             if found is None:
                 raise
+            # Ours after all: record it, then bring what the create left undone to desired.
+            self._record(item, kind, props, found.physical_id, "present")
+            differ = self.p.kinds.differ(item.decl.type)
+            changed = frozenset(e.path.split("/")[1] for e in differ.diff(
+                props, found.properties, item.decl.settings.ignore_drift)) - {"Tags"}
+            if changed:
+                kind.update(found.physical_id, props, found, changed)
             obs = found
         failpoint("after-create", lid)
         item.observation = obs

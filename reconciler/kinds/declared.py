@@ -14,7 +14,8 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -44,6 +45,9 @@ class Call:
         return hash((self.operation, self.off))
 
 
+Step = Call | str
+
+
 @dataclass(frozen=True)
 class TagCalls:
     tag: str
@@ -62,8 +66,11 @@ class DeclaredKind(Kind):
     delete_call: ClassVar[Call]
     # JMESPath to the physical ID in the create response; None: the declared name.
     created_id: ClassVar[str | None] = None
-    readers: ClassVar[Mapping[str, Call]] = {}  # property -> its own read call
-    writers: ClassVar[Mapping[str, Call]] = {}  # property -> update call (one call per Call)
+    # Property -> its own read (a Call, or the name of a method ``(physical_id, want)``).
+    readers: ClassVar[Mapping[str, Step]] = {}
+    # Property -> how it is updated in place: a Call (properties sharing one go in one call),
+    # or the name of a method ``(physical_id, values, observed)`` for what no call expresses.
+    writers: ClassVar[Mapping[str, Step]] = {}
     tag_calls: ClassVar[TagCalls | None] = None
     # Fn::GetAtt attribute -> JMESPath into the read result (default: the same name).
     attribute_paths: ClassVar[Mapping[str, str]] = {}
@@ -105,7 +112,8 @@ class DeclaredKind(Kind):
         suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits)
                          for _ in range(12))
         limit = int(node.get("maxLength", 255)) - len(suffix) - 1
-        stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in f"{owner}-{logical_id}")
+        stem = "".join(c for c in f"{owner}-{logical_id}" if c.isascii() and (
+            c.isalnum() or c in "-_"))
         return {name: f"{stem[:limit]}-{suffix}"}
 
     # --- calls ------------------------------------------------------------------------------
@@ -114,7 +122,8 @@ class DeclaredKind(Kind):
         return self.client.meta.service_model.operation_model(name)
 
     def invoke(self, call: Call, physical_id: str | None, values: Props | None = None,
-               operation: str | None = None, client: Any = None) -> dict[str, Any]:
+               operation: str | None = None, client: Any = None, reading: bool = False,
+               ) -> dict[str, Any]:
         op = operation or call.operation
         model = self.operation(op)
         args: dict[str, Any] = dict(call.args)
@@ -127,14 +136,21 @@ class DeclaredKind(Kind):
             if member in model.input_shape.members and value is not None:
                 args[member] = mapper.to_api(value, model.input_shape.members[member],
                                              call.renames, f"/{key}")
-        method = getattr(client or self.client, _snake(op))
+        if reading:  # "not found" on a read means gone, never "not yet"
+            return dict(getattr(client or self.client, _snake(op))(**args))
+        with self.transients(op):
+            return dict(getattr(client or self.client, _snake(op))(**args))
+
+    @contextmanager
+    def transients(self, operation: str) -> Iterator[None]:
+        """Errors that only mean "not yet" (``transient_codes``) become TransientError."""
         try:
-            return dict(method(**args))
+            yield
         except ClientError as exc:
             fragments = self.transient_codes.get(error_code(exc))
             message = str(exc.response.get("Error", {}).get("Message", ""))
             if fragments is not None and (not fragments or any(f in message for f in fragments)):
-                raise TransientError(f"{op}: {message}") from exc
+                raise TransientError(f"{operation}: {message}") from exc
             raise
 
     def answer(self, call: Call, response: Any, physical_id: str) -> Any:
@@ -149,8 +165,9 @@ class DeclaredKind(Kind):
 
     def observe(self, physical_id: str, desired: Props) -> Observation | None:
         try:
-            resource = self.answer(self.read_call, self.invoke(self.read_call, physical_id),
-                                   physical_id)
+            resource = self.answer(
+                self.read_call, self.invoke(self.read_call, physical_id, reading=True),
+                physical_id)
             if not resource or not self.exists(resource):
                 return None
             props = self.properties_from(resource, desired)
@@ -195,8 +212,10 @@ class DeclaredKind(Kind):
             props[name] = desired[name] if props.get(name) is None else props[name]
         return props
 
-    def read_property(self, prop: str, call: Call, physical_id: str, want: Any) -> Any:
-        value = self.answer(call, self.invoke(call, physical_id), physical_id)
+    def read_property(self, prop: str, call: Step, physical_id: str, want: Any) -> Any:
+        if isinstance(call, str):
+            return getattr(self, call)(physical_id, want)
+        value = self.answer(call, self.invoke(call, physical_id, reading=True), physical_id)
         return mapper.from_api(value, None, want)
 
     def attributes_from(self, resource: dict[str, Any], physical_id: str) -> dict[str, Any]:
@@ -237,29 +256,37 @@ class DeclaredKind(Kind):
             raise
         physical_id = str(jmespath.search(self.created_id, response) if self.created_id
                           else self.physical_id(desired))
-        for prop, writer in self.writers.items():
-            if prop in desired and prop not in args:
-                self.write(writer, physical_id, {prop: desired[prop]})
+        rest = frozenset(p for p in desired if p in self.writers and p not in args)
+        self.write_all(physical_id, desired, None, rest)
         if tags and tag_member is None and self.tag_calls is not None:
             self.set_tags(physical_id, tags, [])
         observed = self.observe(physical_id, desired)
-        if observed is None:
-            raise ReconcilerError(f"{self.type_name} {physical_id} was created but cannot be "
-                                  "read back yet")
+        if observed is None:  # eventually consistent reads: the next pass will see it
+            raise TransientError(f"{self.type_name} {physical_id} was created but cannot be "
+                                 "read back yet")
         return observed
 
     # --- update and delete ------------------------------------------------------------------
 
     def update(self, physical_id: str, desired: Props, observed: Observation,
                changed: frozenset[str]) -> None:
-        groups: dict[Call, Props] = {}
-        for prop in sorted(changed):
-            writer = self.writers.get(prop)
-            if writer is None:
-                raise ReconcilerError(f"{self.type_name}: {prop} cannot be changed in place")
-            groups.setdefault(writer, {})[prop] = desired.get(prop)
+        self.write_all(physical_id, desired, observed, changed)
+
+    def write_all(self, physical_id: str, desired: Props, observed: Observation | None,
+                  changed: frozenset[str]) -> None:
+        """The writers of ``changed``, each once, in declaration order."""
+        fixed = sorted(changed - set(self.writers))
+        if fixed:
+            raise ReconcilerError(f"{self.type_name}: {', '.join(fixed)} cannot be changed in "
+                                  "place")
+        groups: dict[Step, Props] = {}
+        for prop in (p for p in self.writers if p in changed):
+            groups.setdefault(self.writers[prop], {})[prop] = desired.get(prop)
         for writer, values in groups.items():
-            self.write(writer, physical_id, values)
+            if isinstance(writer, str):
+                getattr(self, writer)(physical_id, values, observed)
+            else:
+                self.write(writer, physical_id, values)
 
     def write(self, call: Call, physical_id: str, values: Props) -> None:
         off = call.off is not None and all(v in (None, False) for v in values.values())

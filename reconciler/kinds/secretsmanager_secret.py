@@ -37,7 +37,6 @@ RECOVERY_WINDOW_DAYS = 30
 DEFAULT_KMS_KEY = "alias/aws/secretsmanager"
 # AWS answers a create over a secret pending deletion with one, moto with the other.
 _NAME_TAKEN = frozenset({"ResourceExistsException", "InvalidRequestException"})
-_NAME_CHARS = re.compile(r"[^A-Za-z0-9/_+=.@-]")
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
 _KEY_PATTERN = re.compile(
     r"^(arn:[a-z-]+:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+"
@@ -67,10 +66,6 @@ class Secret(DeclaredKind):
     tag_calls = TagCalls("TagResource", "UntagResource")
     attribute_paths = {"Id": "ARN"}
     ref_attribute = "Id"
-
-    def generated_name(self, logical_id: str, owner: str) -> Props:
-        # A twelve-character suffix: "-" plus six characters would read like an ARN's.
-        return super().generated_name(_NAME_CHARS.sub("", logical_id), _NAME_CHARS.sub("", owner))
 
     def exists(self, resource: dict[str, Any]) -> bool:
         return not resource.get("DeletedDate")
