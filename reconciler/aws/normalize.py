@@ -77,13 +77,15 @@ def _canonical_element(key: str, value: Any) -> Any:
 
 def resource_id_tail(value: str) -> str:
     """The ID at the end of an ARN (``arn:aws:kms:...:key/ID`` -> ``ID``); IDs pass through.
-    KMS alias names (``alias/x``) compare with alias ARNs by their last segment too."""
+
+    KMS aliases are whole names: an alias ARN yields its full ``alias/...`` resource part, so
+    ``alias/team-a/data`` never equals ``alias/team-b/data`` or a key named ``data``."""
     if not isinstance(value, str):
         return value
-    if value.startswith("alias/"):
-        return value.rsplit("/", 1)[-1]
     if value.startswith("arn:"):
         resource = value.split(":", 5)[-1]
+        if resource.startswith("alias/"):
+            return resource
         return resource.rsplit("/", 1)[-1] if "/" in resource else resource.rsplit(":", 1)[-1]
     return value
 
