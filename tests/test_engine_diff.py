@@ -68,6 +68,17 @@ EQUAL: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any]]] = [
      {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/A"]}),
     ("undeclared property is not judged", RoleShape, {"Path": "/"},
      {"Path": "/", "Description": "changed by hand"}),
+    ("account principal against its root ARN, in the partition AWS names", RoleShape,
+     {"AssumeRolePolicyDocument": {**TRUST, "Statement": [
+         {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}]}},
+     {"AssumeRolePolicyDocument": {**TRUST, "Statement": [
+         {"Effect": "Allow", "Principal": {"AWS": "arn:aws-cn:iam::123456789012:root"},
+          "Action": "sts:AssumeRole"}]}}),
+    ("action names in another case", RoleShape,
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": {"Statement": [
+         {"Effect": "Allow", "Action": ["s3:GetObject", "kms:Decrypt"], "Resource": "*"}]}}]},
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": {"Statement": [
+         {"Effect": "Allow", "Action": ["KMS:decrypt", "S3:getobject"], "Resource": "*"}]}}]}),
 ]
 
 DIFFERENT: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any], str, Any, Any]] = [

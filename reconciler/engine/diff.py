@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
-from reconciler.aws.normalize import canonical_policy, same_identifier
+from reconciler.aws.normalize import canonical_policy, policy_partition, same_identifier
 from reconciler.engine.model import MASK, DiffEntry
 from reconciler.kinds.base import Kind, load_schema
 from reconciler.template.model import Unknown
@@ -102,7 +102,9 @@ class PropertyDiff:
         if isinstance(desired, Unknown):
             return [DiffEntry(pointer(path), actual, desired)]
         if any(matches(p, path) for p in self.policies):
-            desired, actual = canonical_policy(desired), canonical_policy(actual)
+            partition = policy_partition(actual) or policy_partition(desired) or "aws"
+            desired = canonical_policy(desired, partition)
+            actual = canonical_policy(actual, partition)
             exact = True
         if any(matches(i, path) for i in self.identifiers) and same_identifier(desired, actual):
             return []
