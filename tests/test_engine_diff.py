@@ -91,6 +91,9 @@ EQUAL: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any]]] = [
     ("one-element list declared for a single value", TableShape,
      {"SSESpecification": {"SSEType": ["KMS"]}}, {"SSESpecification": {"SSEType": "KMS"}}),
     ("unobservable path", LooseRoleShape, {"Path": "/a/"}, {"Path": "/"}),
+    ("unordered items equal only by tolerance pair with their own partner, nulls too",
+     RoleShape, {"ManagedPolicyArns": [None, "arn:aws:iam::aws:policy/A"]},
+     {"ManagedPolicyArns": [["arn:aws:iam::aws:policy/A"], [None]]}),
     ("account principal against its root ARN, in the partition AWS names", RoleShape,
      {"AssumeRolePolicyDocument": {**TRUST, "Statement": [
          {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}]}},

@@ -12,7 +12,6 @@ one per changed value, a whole list where it changed length or ignores order.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -61,12 +60,13 @@ class PropertyDiff:
         actual = actual or {}
         partition = self.rules.partition(actual, desired)
         want, have = self.rules.prepare(desired, actual, partition)
-        # Most properties are in sync and then spelled alike: DeepDiff only for the others.
+        # Most properties are in sync and then written alike: DeepDiff only for the others.
         keys = [k for k in want if not _identical(want[k], have.get(k, MISSING))]
         if not keys:
             return []
-        found = DeepDiff({k: have[k] for k in keys if k in have}, {k: want[k] for k in keys},
-                         **self._options)
+        want, have = self.rules.prepare({k: desired[k] for k in keys}, actual, partition,
+                                        spell=True)
+        found = DeepDiff(have, want, **self._options)
         entries = self._entries(found, desired, actual, partition)
         return [self.mask(e) for e in without_ignored(entries, ignore)]
 
@@ -150,15 +150,6 @@ def _position(root: Mapping[str, Any], path: list[Any]) -> list[int]:
 
 
 def _identical(a: Any, b: Any) -> bool:
-    """Same value and same types throughout (True is not 1 here); anything unusual is not."""
-    if a is MISSING or b is MISSING:
-        return False
-    try:
-        return json.dumps(a, sort_keys=True, default=_refuse) == json.dumps(
-            b, sort_keys=True, default=_refuse)
-    except (TypeError, ValueError):
-        return False
-
-
-def _refuse(value: Any) -> Any:
-    raise TypeError(type(value).__name__)
+    """Same value, same types throughout (True is not 1 here). Prepared sides list a dict's
+    keys in the declared order, so their reprs agree exactly when they are identical."""
+    return a == b and repr(a) == repr(b)

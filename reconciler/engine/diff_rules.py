@@ -8,7 +8,7 @@ is the custom operator for what no one spelling settles (number/string/bool tole
 versus ID, a single value versus a one-element list, Unknown, a list of another length
 reported whole); ``ignore_order_func`` scopes ignore_order to lists the schema marks
 ``insertionOrder: false`` and lists inside policies; ``iterable_compare_func`` pairs the
-unordered items the rules call equal though they hash apart; ``counts`` says which findings
+unordered items that may be equal though they hash apart; ``counts`` says which findings
 are drift (a key only AWS has is a server default unless the path is exact).
 """
 
@@ -39,6 +39,12 @@ class _Missing:
 MISSING: Any = _Missing()  # absent on the AWS side; None is a value AWS can return
 EMPTY = (None, [], {})  # an extra AWS key holding one of these is no drift, even where exact
 _NUMBER = "\x00number:"
+
+
+@dataclass(frozen=True)
+class _Call:
+    partition: str
+    spell: bool
 
 
 @dataclass(frozen=True)
@@ -92,35 +98,37 @@ class KindRules:
                         return found
         return "aws"
 
-    def prepare(self, desired: Mapping[str, Any], actual: Mapping[str, Any],
-                partition: str) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Both sides in comparable form: declared top-level keys only, ``Tags`` apart."""
+    def prepare(self, desired: Mapping[str, Any], actual: Mapping[str, Any], partition: str,
+                spell: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Both sides in comparable form: declared top-level keys only, ``Tags`` apart.
+        ``spell``: numbers in unordered lists spelled alike, for DeepDiff's hashes."""
         want, have = {}, {}
+        call = _Call(partition, spell)
         for key, value in desired.items():
             if key == "Tags" or self.flags((key,)).unobservable:
                 continue
             want[key], found = self._prepare(value, actual.get(key, MISSING), (key,), False,
-                                             partition)
+                                             call)
             if found is not MISSING:
                 have[key] = found
         return want, have
 
     def _prepare(self, desired: Any, actual: Any, path: Path, loose: bool,
-                 partition: str) -> tuple[Any, Any]:
+                 call: _Call) -> tuple[Any, Any]:
         flags = self.flags(path)
         if flags.policy:
-            desired = canonical_policy(desired, partition)
-            actual = actual if actual is MISSING else canonical_policy(actual, partition)
+            desired = canonical_policy(desired, call.partition)
+            actual = actual if actual is MISSING else canonical_policy(actual, call.partition)
         if isinstance(desired, dict):
-            return self._prepare_dict(desired, actual, path, loose, partition, flags)
+            return self._prepare_dict(desired, actual, path, loose, call, flags)
         if isinstance(desired, list):
-            return self._prepare_list(desired, actual, path, loose, partition, flags)
+            return self._prepare_list(desired, actual, path, loose, call, flags)
         if not loose or flags.identifier:
             return desired, actual
         return _spelled(desired), self._as_is(actual, path, loose)
 
     def _prepare_dict(self, desired: dict[str, Any], actual: Any, path: Path, loose: bool,
-                      partition: str, flags: Flags) -> tuple[Any, Any]:
+                      call: _Call, flags: Flags) -> tuple[Any, Any]:
         have = actual if isinstance(actual, dict) else None
         want_out: dict[str, Any] = {}
         have_out: dict[str, Any] = {}
@@ -129,7 +137,7 @@ class KindRules:
             if self.flags(child).unobservable:
                 continue
             found = MISSING if have is None else have.get(key, MISSING)
-            want_out[key], found = self._prepare(value, found, child, loose, partition)
+            want_out[key], found = self._prepare(value, found, child, loose, call)
             if found is not MISSING:
                 have_out[key] = found
         if have is None:
@@ -142,20 +150,20 @@ class KindRules:
         return want_out, have_out
 
     def _prepare_list(self, desired: list[Any], actual: Any, path: Path, loose: bool,
-                      partition: str, flags: Flags) -> tuple[Any, Any]:
+                      call: _Call, flags: Flags) -> tuple[Any, Any]:
         item = (*path, "*")
-        loose = loose or flags.unordered
+        loose = loose or flags.unordered and call.spell
         if not isinstance(actual, list) or len(actual) != len(desired):
-            return ([self._prepare(d, MISSING, item, loose, partition)[0] for d in desired],
+            return ([self._prepare(d, MISSING, item, loose, call)[0] for d in desired],
                     self._as_is(actual, path, loose))
         if flags.unordered:  # items pair by hash: cut each one to the union of declared keys
             shape = _merged(desired)
-            want = [self._prepare(d, MISSING, item, loose, partition)[0] for d in desired]
+            want = [self._prepare(d, MISSING, item, loose, call)[0] for d in desired]
             if shape is None:
-                return want, [self._prepare(d, a, item, loose, partition)[1]
+                return want, [self._prepare(d, a, item, loose, call)[1]
                               for d, a in zip(desired, actual, strict=True)]
-            return want, [self._prepare(shape, a, item, loose, partition)[1] for a in actual]
-        pairs = [self._prepare(d, a, item, loose, partition) for d, a in zip(desired, actual,
+            return want, [self._prepare(shape, a, item, loose, call)[1] for a in actual]
+        pairs = [self._prepare(d, a, item, loose, call) for d, a in zip(desired, actual,
                                                                               strict=True)]
         return [d for d, _ in pairs], [a for _, a in pairs]
 
@@ -176,8 +184,8 @@ class Rules(BaseOperatorPlus):
     Returns True once it has decided a level (equal, or reported), False to let DeepDiff
     walk into two dicts or two lists of one length."""
 
-    def __init__(self, rules: KindRules, pathless: bool = False):
-        self.rules, self.pathless = rules, pathless
+    def __init__(self, rules: KindRules, lenient: bool = False):
+        self.rules, self.lenient = rules, lenient
 
     def match(self, level: Any) -> bool:
         return True
@@ -187,10 +195,12 @@ class Rules(BaseOperatorPlus):
 
     def give_up_diffing(self, level: Any, diff_instance: Any) -> bool:
         actual, desired = level.t1, level.t2
-        # Pairing unordered items runs nested DeepDiffs rooted at the item: no path there.
-        pathless = self.pathless or not diff_instance.is_root
-        path = () if pathless else generic(level.path(output_format="list"))
-        identifier = self.rules.flags(path).identifier and isinstance(actual, str)
+        # Nested DeepDiffs (pairing unordered items) are rooted at an item: no path there.
+        if self.lenient or not diff_instance.is_root:
+            identifier = self.lenient and isinstance(actual, str)
+        else:
+            path = generic(level.path(output_format="list"))
+            identifier = self.rules.flags(path).identifier and isinstance(actual, str)
 
         def report(**unwrap: int) -> bool:
             """Report the level changed; ``old``/``new``: that side's value is meant with so
@@ -224,36 +234,39 @@ class Rules(BaseOperatorPlus):
 
 def deepdiff_options(rules: KindRules) -> dict[str, Any]:
     """DeepDiff's settings for one kind (t1 AWS, t2 declared): its rules as DeepDiff's hooks."""
+
+    def same_item(*items: Any) -> bool:
+        """Items of an unordered list pair only when a lenient diff of the two finds nothing:
+        DeepDiff's own distance would pair a null with anything. (Ordered lists pass their
+        level too: those compare index by index.)"""
+        if len(items) != 2:
+            raise CannotCompare()
+        desired, actual = items
+        found = DeepDiff(actual, desired, **lenient)
+        return not any(counts(report, level, rules, lenient=True)
+                       for report, levels in found.tree.items() for level in levels)
+
     common: dict[str, Any] = {
         "view": "tree",
         "report_repetition": True,  # [a, a, b] against [a, b, b] is drift
-        "zip_ordered_iterables": True,  # ordered lists compare index by index
         "threshold_to_diff_deeper": 0,  # a dict with many server defaults is still walked
+        "iterable_compare_func": same_item,
+        "cutoff_distance_for_pairs": 1.0,  # every pair same_item allows is considered
+        "cutoff_intersection_for_pairs": 1.0,
     }
-    alike = {**common, "custom_operators": [Rules(rules, pathless=True)]}
-
-    def same_item(*items: Any) -> bool:
-        """Unordered items the rules call equal pair first; DeepDiff's distance pairs the rest.
-        (Ordered lists pass their level too: those compare index by index.)"""
-        if len(items) == 2:
-            desired, actual = items
-            found = DeepDiff(actual, desired, **alike)
-            if not any(counts(report, level, rules, pathless=True)
-                       for report, levels in found.tree.items() for level in levels):
-                return True
-        raise CannotCompare()
-
+    # Never stricter than the rules at any path: every list unordered, any two strings
+    # compared as ARN or ID, keys only AWS has ignored.
+    lenient = {**common, "custom_operators": [Rules(rules, lenient=True)], "ignore_order": True}
     return {**common, "custom_operators": [Rules(rules)],
-            "ignore_order_func": rules.unordered_level, "iterable_compare_func": same_item,
-            # every unordered item that hashes apart is paired, so the rules judge it
-            "cutoff_distance_for_pairs": 1.0, "cutoff_intersection_for_pairs": 1.0}
+            "ignore_order_func": rules.unordered_level,
+            "zip_ordered_iterables": True}  # ordered lists compare index by index
 
 
-def counts(report: str, level: Any, rules: KindRules, pathless: bool = False) -> bool:
+def counts(report: str, level: Any, rules: KindRules, lenient: bool = False) -> bool:
     """Whether a DeepDiff finding is drift: a key only AWS has is a server default unless the
     path is exact (and the value not empty); a key declared null may be absent."""
     if report == "dictionary_item_removed":
-        return (not pathless and level.t1 not in EMPTY
+        return (not lenient and level.t1 not in EMPTY
                 and rules.flags(generic(level.path(output_format="list")[:-1])).exact)
     if report == "dictionary_item_added":
         return level.t2 is not None
