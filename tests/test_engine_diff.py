@@ -31,6 +31,13 @@ class TableShape(Kind):
     secret_paths = frozenset({"/BillingMode"})  # not secret in AWS: stands in for masking
 
 
+class LooseRoleShape(RoleShape):
+    """Inline policies judged on declared keys only: an unordered list of dicts, not exact."""
+
+    exact_paths = frozenset()
+    unobservable = frozenset({"/Path"})
+
+
 TRUST = {"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
      "Action": "sts:AssumeRole"}]}
@@ -68,6 +75,36 @@ EQUAL: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any]]] = [
      {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/A"]}),
     ("undeclared property is not judged", RoleShape, {"Path": "/"},
      {"Path": "/", "Description": "changed by hand"}),
+    ("unordered items in another order, with server defaults inside", LooseRoleShape,
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": TRUST},
+                   {"PolicyName": "b", "PolicyDocument": TRUST}]},
+     {"Policies": [{"PolicyName": "b", "PolicyDocument": TRUST, "Extra": 1},
+                   {"PolicyName": "a", "PolicyDocument": TRUST, "Extra": 2}]}),
+    ("empty extra key under an exact path", RoleShape,
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": TRUST}]},
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": TRUST, "Extra": None}]}),
+    ("policy condition values in another order and spelling", RoleShape,
+     {"AssumeRolePolicyDocument": {**TRUST, "Statement": [
+         {**TRUST["Statement"][0], "Condition": {"NumericLessThan": {"k": [10, "5"]}}}]}},
+     {"AssumeRolePolicyDocument": {**TRUST, "Statement": [
+         {**TRUST["Statement"][0], "Condition": {"NumericLessThan": {"k": [5, "10"]}}}]}}),
+    ("one-element list declared for a single value", TableShape,
+     {"SSESpecification": {"SSEType": ["KMS"]}}, {"SSESpecification": {"SSEType": "KMS"}}),
+    ("unobservable path", LooseRoleShape, {"Path": "/a/"}, {"Path": "/"}),
+    ("unordered items equal only by tolerance pair with their own partner, nulls too",
+     RoleShape, {"ManagedPolicyArns": [None, "arn:aws:iam::aws:policy/A"]},
+     {"ManagedPolicyArns": [["arn:aws:iam::aws:policy/A"], [None]]}),
+    ("account principal against its root ARN, in the partition AWS names", RoleShape,
+     {"AssumeRolePolicyDocument": {**TRUST, "Statement": [
+         {"Effect": "Allow", "Principal": {"AWS": "123456789012"}, "Action": "sts:AssumeRole"}]}},
+     {"AssumeRolePolicyDocument": {**TRUST, "Statement": [
+         {"Effect": "Allow", "Principal": {"AWS": "arn:aws-cn:iam::123456789012:root"},
+          "Action": "sts:AssumeRole"}]}}),
+    ("action names in another case", RoleShape,
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": {"Statement": [
+         {"Effect": "Allow", "Action": ["s3:GetObject", "kms:Decrypt"], "Resource": "*"}]}}]},
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": {"Statement": [
+         {"Effect": "Allow", "Action": ["KMS:decrypt", "S3:getobject"], "Resource": "*"}]}}]}),
 ]
 
 DIFFERENT: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any], str, Any, Any]] = [
@@ -80,6 +117,11 @@ DIFFERENT: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any], str, Any,
     ("another key", TableShape, {"SSESpecification": {"KMSMasterKeyId": "key-a"}},
      {"SSESpecification": {"KMSMasterKeyId": "arn:aws:kms:us-east-1:1:key/key-b"}},
      "/SSESpecification/KMSMasterKeyId", "arn:aws:kms:us-east-1:1:key/key-b", "key-a"),
+    ("alias of the same last segment under another path", TableShape,
+     {"SSESpecification": {"KMSMasterKeyId": "alias/team-a/data"}},
+     {"SSESpecification": {"KMSMasterKeyId": "arn:aws:kms:us-east-1:1:alias/team-b/data"}},
+     "/SSESpecification/KMSMasterKeyId", "arn:aws:kms:us-east-1:1:alias/team-b/data",
+     "alias/team-a/data"),
     ("property absent in AWS", RoleShape, {"Description": "x"}, {"Description": None},
      "/Description", None, "x"),
     ("extra inline policy under an exact path", RoleShape,
@@ -93,6 +135,32 @@ DIFFERENT: list[tuple[str, type[Kind], dict[str, Any], dict[str, Any], str, Any,
      {"KeySchema": [{"AttributeName": "sk", "KeyType": "HASH"},
                     {"AttributeName": "pk", "KeyType": "RANGE"}]},
      "/KeySchema/0/AttributeName", "sk", "pk"),
+    ("an unordered list with one item changed is reported whole", RoleShape,
+     {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/A", "arn:aws:iam::aws:policy/B"]},
+     {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/C", "arn:aws:iam::aws:policy/A"]},
+     "/ManagedPolicyArns", ["arn:aws:iam::aws:policy/C", "arn:aws:iam::aws:policy/A"],
+     ["arn:aws:iam::aws:policy/A", "arn:aws:iam::aws:policy/B"]),
+    ("an unordered list with items repeated otherwise", RoleShape,
+     {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/A", "arn:aws:iam::aws:policy/A",
+                            "arn:aws:iam::aws:policy/B"]},
+     {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/A", "arn:aws:iam::aws:policy/B",
+                            "arn:aws:iam::aws:policy/B"]},
+     "/ManagedPolicyArns", None, None),
+    ("a changed declared key inside an unordered item", LooseRoleShape,
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": TRUST}]},
+     {"Policies": [{"PolicyName": "b", "PolicyDocument": TRUST, "Extra": 1}]},
+     "/Policies", [{"PolicyName": "b", "PolicyDocument": TRUST, "Extra": 1}],
+     [{"PolicyName": "a", "PolicyDocument": TRUST}]),
+    ("a non-empty extra key under an exact path", RoleShape,
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": TRUST}]},
+     {"Policies": [{"PolicyName": "a", "PolicyDocument": TRUST, "Extra": "x"}]},
+     "/Policies", None, None),
+    ("a single value against a one-element list of another value", RoleShape,
+     {"ManagedPolicyArns": "arn:aws:iam::aws:policy/A"},
+     {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/B"]},
+     "/ManagedPolicyArns", "arn:aws:iam::aws:policy/B", "arn:aws:iam::aws:policy/A"),
+    ("a true flag against 1", TableShape, {"SSESpecification": {"SSEEnabled": True}},
+     {"SSESpecification": {"SSEEnabled": 1}}, "/SSESpecification/SSEEnabled", 1, True),
 ]
 
 
@@ -112,6 +180,22 @@ def test_real_differences_are_drift(name: str, kind: type[Kind], desired: dict[s
     assert entries[0].path == path
     if old is not None or new is not None:
         assert (entries[0].old, entries[0].new) == (old, new)
+
+
+def test_entries_follow_the_declared_order_index_by_index() -> None:
+    desired = {"MaxSessionDuration": 3600, "Description": "x", "Policies": [
+        {"PolicyName": "a", "PolicyDocument": TRUST}]}
+    actual = {"Description": "y", "MaxSessionDuration": 7200, "Policies": [
+        {"PolicyName": "a", "PolicyDocument": TRUST, "Extra": "x"}]}
+    entries = PropertyDiff(RoleShape).diff(desired, actual)
+    assert [e.path for e in entries] == ["/MaxSessionDuration", "/Description", "/Policies"]
+    table = PropertyDiff(TableShape).diff(
+        {"KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}]},
+        {"KeySchema": [{"AttributeName": "id", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "HASH"}]})
+    assert [(e.path, e.old, e.new) for e in table] == [
+        ("/KeySchema/0/AttributeName", "id", "pk"), ("/KeySchema/1/KeyType", "HASH", "RANGE")]
 
 
 def test_ignore_drift_pointer_hides_the_subtree() -> None:
@@ -137,6 +221,10 @@ def test_unknown_values_show_as_pending() -> None:
         {"SSESpecification": {"KMSMasterKeyId": Unknown("DataKey")}},
         {"SSESpecification": {"KMSMasterKeyId": "arn:aws:kms:us-east-1:1:key/x"}})
     assert entries[0].to_json()["new"] == "(known after apply)"
+    inside = PropertyDiff(RoleShape).diff(
+        {"ManagedPolicyArns": [Unknown("Policy"), "arn:aws:iam::aws:policy/A"]},
+        {"ManagedPolicyArns": ["arn:aws:iam::aws:policy/B", "arn:aws:iam::aws:policy/A"]})
+    assert [e.path for e in inside] == ["/ManagedPolicyArns"]
 
 
 @pytest.mark.parametrize(("a", "b", "equal"), [

@@ -6,6 +6,7 @@ No boto3 here: the engine uses these helpers to compare values.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -34,41 +35,101 @@ _POLICY_LIST_KEYS = frozenset({
     "Action", "NotAction", "Resource", "NotResource", "AWS", "Service", "Federated",
     "CanonicalUser",
 })
+_ACTION_KEYS = ("Action", "NotAction")
+_PRINCIPAL_KEYS = ("Principal", "NotPrincipal")
+_ACCOUNT_ID = re.compile(r"\d{12}")
 
 
-def canonical_policy(document: Any) -> Any:
+def canonical_policy(document: Any, partition: str = "aws") -> Any:
     """An IAM-style policy in a canonical form: parsed JSON, Statement always a list,
-    single values of Action/Resource/principals as sorted lists, Version kept.
+    single values of Action/Resource/principals as sorted lists, Version kept; action
+    names lowercased and a bare account principal as ``arn:<partition>:iam::<acct>:root``.
 
-    AWS returns policies URL-encoded or re-serialized with other spacing and order;
+    AWS returns policies URL-encoded or re-serialized with other spacing and order, and
+    treats action names case-insensitively and an account ID as that account's root;
     equal policies must compare equal.
     """
-    if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
-            return document
+    document = _parsed(document)
     if not isinstance(document, dict):
         return document
     out = {k: _canonical_element(k, v) for k, v in document.items()}
-    statements = out.get("Statement")
+    statements = document.get("Statement")
     if isinstance(statements, dict):
         statements = [statements]
     if isinstance(statements, list):
         out["Statement"] = sorted(
-            (_canonical_element("", s) for s in statements),
+            (_canonical_statement(s, partition) for s in statements),
             key=lambda s: json.dumps(s, sort_keys=True),
         )
     return out
+
+
+def policy_partition(document: Any) -> str | None:
+    """The partition (``aws``, ``aws-cn``, ``aws-us-gov``) the policy's first ARN names."""
+    document = _parsed(document)
+    statements = document.get("Statement") if isinstance(document, dict) else None
+    for statement in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(statement, dict):
+            continue
+        for key in (*_PRINCIPAL_KEYS, "Resource", "NotResource"):
+            for value in _strings(statement.get(key)):
+                if value.startswith("arn:") and value.count(":") >= 5:
+                    return value.split(":", 2)[1]
+    return None
+
+
+def _parsed(document: Any) -> Any:
+    if isinstance(document, str):
+        try:
+            return json.loads(document)
+        except ValueError:
+            return document
+    return document
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _strings(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _strings(v)
+
+
+def _canonical_statement(statement: Any, partition: str) -> Any:
+    if not isinstance(statement, dict):
+        return _canonical_element("", statement)
+    out = {}
+    for key, value in statement.items():
+        if key in _ACTION_KEYS:
+            out[key] = sorted(str(i).lower() for i in _as_list(value))
+        elif key in _PRINCIPAL_KEYS and isinstance(value, dict):
+            out[key] = {k: sorted(_principal(str(i), k, partition) for i in _as_list(v))
+                        if k in _POLICY_LIST_KEYS else _canonical_element(k, v)
+                        for k, v in value.items()}
+        else:
+            out[key] = _canonical_element(key, value)
+    return out
+
+
+def _principal(value: str, kind: str, partition: str) -> str:
+    if kind == "AWS" and _ACCOUNT_ID.fullmatch(value):
+        return f"arn:{partition}:iam::{value}:root"
+    return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _canonical_element(key: str, value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _canonical_element(k, v) for k, v in value.items()}
     if key in _POLICY_LIST_KEYS:
-        items = value if isinstance(value, list) else [value]
-        return sorted(str(i) for i in items)
-    if key == "Principal" and value == "*":
+        return sorted(str(i) for i in _as_list(value))
+    if key in _PRINCIPAL_KEYS and value == "*":
         return {"AWS": ["*"]}
     if isinstance(value, list):
         return [_canonical_element("", v) for v in value]
@@ -77,13 +138,15 @@ def _canonical_element(key: str, value: Any) -> Any:
 
 def resource_id_tail(value: str) -> str:
     """The ID at the end of an ARN (``arn:aws:kms:...:key/ID`` -> ``ID``); IDs pass through.
-    KMS alias names (``alias/x``) compare with alias ARNs by their last segment too."""
+
+    KMS aliases are whole names: an alias ARN yields its full ``alias/...`` resource part, so
+    ``alias/team-a/data`` never equals ``alias/team-b/data`` or a key named ``data``."""
     if not isinstance(value, str):
         return value
-    if value.startswith("alias/"):
-        return value.rsplit("/", 1)[-1]
     if value.startswith("arn:"):
         resource = value.split(":", 5)[-1]
+        if resource.startswith("alias/"):
+            return resource
         return resource.rsplit("/", 1)[-1] if "/" in resource else resource.rsplit(":", 1)[-1]
     return value
 

@@ -1,36 +1,38 @@
-"""Compare desired properties with what AWS has, after normalization.
+"""Compare desired properties with what AWS has, after normalization, on DeepDiff.
 
 Drift is judged on declared properties only (keys AWS adds are server defaults),
 except under a kind's ``exact_paths``. Equal-but-differently-written values
 never count: number types, "true" versus true, a single value versus a
 one-element list, policy JSON formatting and order, ARN versus ID, and order in
-lists the CloudFormation schema marks ``insertionOrder: false``.
+lists the CloudFormation schema marks ``insertionOrder: false``. What counts as
+equal lives in ``diff_rules``; this module runs DeepDiff where a plain comparison
+of the prepared sides is not enough, and turns its findings into ``DiffEntry``s:
+one per changed value, a whole list where it changed length or ignores order.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
-from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
-from reconciler.aws.normalize import canonical_policy, same_identifier
+from deepdiff import DeepDiff
+from deepdiff.model import CUSTOM_FIELD
+
+from reconciler.aws.normalize import canonical_policy
+from reconciler.engine.diff_rules import (
+    MISSING,
+    KindRules,
+    counts,
+    deepdiff_options,
+    generic,
+    same_scalar,
+)
+from reconciler.engine.json_pointer import Path, matches, pointer, split_pointer, under
 from reconciler.engine.model import MASK, DiffEntry
-from reconciler.kinds.base import Kind, load_schema
-from reconciler.template.model import Unknown
+from reconciler.kinds.base import Kind
 
-Path = tuple[str, ...]
-
-
-def pointer(path: Iterable[str]) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in path)
-
-
-def split_pointer(text: str) -> Path:
-    if not text or text == "/":
-        return ()
-    return tuple(p.replace("~1", "/").replace("~0", "~") for p in text.lstrip("/").split("/"))
+__all__ = ["PropertyDiff", "is_ignored", "matches", "pointer", "same_scalar", "split_pointer",
+           "under", "without_ignored"]
 
 
 def is_ignored(path: str, ignore: Iterable[str]) -> bool:
@@ -44,35 +46,28 @@ def without_ignored(entries: Iterable[DiffEntry], ignore: Iterable[str]) -> list
     return [e for e in entries if not is_ignored(e.path, ignore)]
 
 
-def matches(pattern: Path, path: Path) -> bool:
-    """``pattern`` equals ``path`` with ``*`` standing for any one segment."""
-    return len(pattern) == len(path) and all(p in ("*", s) for p, s in zip(pattern, path,
-                                                                               strict=True))
-
-
-def under(prefix: Path, path: Path) -> bool:
-    return len(path) >= len(prefix) and matches(prefix, path[: len(prefix)])
-
-
 class PropertyDiff:
     """Diffs one kind's properties; built once per kind class."""
 
     def __init__(self, kind: type[Kind]):
         self.kind = kind
-        self.unobservable = [split_pointer(p) for p in kind.unobservable]
-        self.exact = [split_pointer(p) for p in kind.exact_paths]
-        self.policies = [split_pointer(p) for p in kind.policy_paths]
-        self.identifiers = [split_pointer(p) for p in kind.identifier_paths]
+        self.rules = KindRules(kind)
         self.secrets = [split_pointer(p) for p in kind.secret_paths]
+        self._options = deepdiff_options(self.rules)
 
     def diff(self, desired: Mapping[str, Any], actual: Mapping[str, Any] | None,
              ignore: Iterable[str] = ()) -> list[DiffEntry]:
         actual = actual or {}
-        entries: list[DiffEntry] = []
-        for key in desired:
-            if key == "Tags":
-                continue
-            entries.extend(self._diff(desired[key], actual.get(key), (key,), exact=False))
+        partition = self.rules.partition(actual, desired)
+        want, have = self.rules.prepare(desired, actual, partition)
+        # Most properties are in sync and then written alike: DeepDiff only for the others.
+        keys = [k for k in want if not _identical(want[k], have.get(k, MISSING))]
+        if not keys:
+            return []
+        want, have = self.rules.prepare({k: desired[k] for k in keys}, actual, partition,
+                                        spell=True)
+        found = DeepDiff(have, want, **self._options)
+        entries = self._entries(found, desired, actual, partition)
         return [self.mask(e) for e in without_ignored(entries, ignore)]
 
     def mask(self, entry: DiffEntry) -> DiffEntry:
@@ -94,130 +89,67 @@ class PropertyDiff:
             return [self._mask_value(v, (*path, str(i))) for i, v in enumerate(value)]
         return value
 
-    # --- the walk ---------------------------------------------------------------------------
+    # --- DeepDiff's findings as entries -----------------------------------------------------
 
-    def _diff(self, desired: Any, actual: Any, path: Path, exact: bool) -> list[DiffEntry]:
-        if any(under(u, path) for u in self.unobservable):
-            return []
-        if isinstance(desired, Unknown):
-            return [DiffEntry(pointer(path), actual, desired)]
-        if any(matches(p, path) for p in self.policies):
-            desired, actual = canonical_policy(desired), canonical_policy(actual)
-            exact = True
-        if any(matches(i, path) for i in self.identifiers) and same_identifier(desired, actual):
-            return []
-        exact = exact or any(matches(e, path) for e in self.exact)
-        if isinstance(desired, dict):
-            return self._diff_dict(desired, actual, path, exact)
-        if isinstance(desired, list):
-            return self._diff_list(desired, actual, path, exact)
-        if isinstance(actual, list) and len(actual) == 1 and not isinstance(actual[0], dict | list):
-            actual = actual[0]  # a single value written for a one-element list
-        return [] if same_scalar(desired, actual) else [DiffEntry(pointer(path), actual, desired)]
+    def _entries(self, found: DeepDiff, desired: Mapping[str, Any], actual: Mapping[str, Any],
+                 partition: str) -> list[DiffEntry]:
+        entries: dict[str, tuple[list[int], DiffEntry]] = {}
+        for report, levels in found.tree.items():
+            for level in levels:
+                if not counts(report, level, self.rules):
+                    continue
+                path = level.path(output_format="list")
+                whole = self._outermost_unordered(path)
+                unwrap = {} if whole != path else level.additional.get(CUSTOM_FIELD) or {}
+                key = pointer(str(p) for p in whole)
+                if key not in entries:
+                    old = self._value_at(actual, whole, partition, unwrap.get("old"))
+                    new = self._value_at(desired, whole, partition, unwrap.get("new"))
+                    entries[key] = (_position(desired, whole), DiffEntry(key, old, new))
+        return [entry for _, entry in sorted(entries.values(), key=lambda e: e[0])]
 
-    def _diff_dict(self, desired: dict[str, Any], actual: Any, path: Path,
-                   exact: bool) -> list[DiffEntry]:
-        if not isinstance(actual, dict):
-            return [DiffEntry(pointer(path), actual, desired)]
-        entries: list[DiffEntry] = []
-        for key, value in desired.items():
-            entries.extend(self._diff(value, actual.get(key), (*path, key), exact))
-        if exact:
-            for key, value in actual.items():
-                if key not in desired and value not in (None, [], {}):
-                    entries.append(DiffEntry(pointer((*path, key)), value, None))
-        return entries
+    def _outermost_unordered(self, path: list[Any]) -> list[Any]:
+        """A change inside a list whose order carries no meaning is reported on the list."""
+        for i, part in enumerate(path):
+            if isinstance(part, int) and self.rules.flags(generic(path[:i])).unordered:
+                return path[:i]
+        return path
 
-    def _diff_list(self, desired: list[Any], actual: Any, path: Path,
-                   exact: bool) -> list[DiffEntry]:
-        whole = [DiffEntry(pointer(path), actual, desired)]
-        if not isinstance(actual, list):
-            if len(desired) == 1 and actual is not None and not isinstance(actual, dict):
-                return self._diff(desired[0], actual, path, exact)
-            return whole
-        if len(desired) != len(actual):
-            return whole
-        if self._unordered(path):
-            remaining = list(actual)
-            for item in desired:
-                match = next((a for a in remaining
-                              if not self._diff(item, a, (*path, "*"), exact)), None)
-                if match is None:
-                    return whole
-                remaining.remove(match)
-            return []
-        entries: list[DiffEntry] = []
-        for index, (want, have) in enumerate(zip(desired, actual, strict=True)):
-            entries.extend(self._diff(want, have, (*path, str(index)), exact))
-        return entries
-
-    def _unordered(self, path: Path) -> bool:
-        if any(matches(p, path[: len(p)]) for p in self.policies):
-            return True  # statement and action lists in policies carry no meaning in order
-        return _schema_unordered(self.kind.schema_file, _generic(path))
+    def _value_at(self, root: Mapping[str, Any], path: list[Any], partition: str,
+                  unwrap: int | None) -> Any:
+        """The value as given (policies canonical) at a DeepDiff path; None when absent."""
+        node: Any = root
+        for i, part in enumerate(path):
+            if isinstance(node, dict) and not isinstance(part, int):
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                return None
+            if self.rules.flags(generic(path[: i + 1])).policy:
+                node = canonical_policy(node, partition)
+        for _ in range(unwrap or 0):
+            node = node[0] if isinstance(node, list) and len(node) == 1 else node
+        return node
 
 
-def _generic(path: Path) -> Path:
-    return tuple("*" if p.isdigit() else p for p in path)
-
-
-@lru_cache(maxsize=4096)
-def _schema_unordered(schema_file: str, path: Path) -> bool:
-    schema = load_schema(schema_file)
-    node: Any = {"type": "object", "properties": schema.get("properties", {})}
+def _position(root: Mapping[str, Any], path: list[Any]) -> list[int]:
+    """Where a path comes in the declared properties: entries follow the template's order."""
+    key: list[int] = []
+    node: Any = root
     for part in path:
-        node = _deref(schema, node)
-        if part == "*":
-            node = node.get("items", {})
+        if isinstance(node, dict):
+            names = list(node)
+            key.append(names.index(part) if part in node else len(names))
+            node = node.get(part)
         else:
-            node = node.get("properties", {}).get(part, {})
-    node = _deref(schema, node)
-    return node.get("type") == "array" and node.get("insertionOrder") is False
+            key.append(part if isinstance(part, int) else 0)
+            node = node[part] if isinstance(node, list) and isinstance(part, int) \
+                and part < len(node) else None
+    return key
 
 
-def _deref(schema: Mapping[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        ref = node["$ref"]
-        if not ref.startswith("#/"):
-            return {}
-        target: Any = schema
-        for part in ref[2:].split("/"):
-            target = target.get(part, {})
-        node = target
-    return node if isinstance(node, dict) else {}
-
-
-def same_scalar(a: Any, b: Any) -> bool:
-    """Equality as CloudFormation means it: 5 == 5.0 == "5", True == "true"."""
-    if a == b and type(a) is type(b):
-        return True
-    if isinstance(a, bool) or isinstance(b, bool):
-        return _as_bool(a) is not None and _as_bool(a) == _as_bool(b)
-    na, nb = _as_number(a), _as_number(b)
-    if na is not None and nb is not None:
-        return na == nb
-    if isinstance(a, dict | list) or isinstance(b, dict | list):
-        return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True,
-                                                                        default=str)
-    return a == b
-
-
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return None
-
-
-def _as_number(value: Any) -> Decimal | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, int | float):
-        return Decimal(str(value))
-    if isinstance(value, str):
-        try:
-            return Decimal(value.strip())
-        except InvalidOperation:
-            return None
-    return None
+def _identical(a: Any, b: Any) -> bool:
+    """Same value, same types throughout (True is not 1 here). Prepared sides list a dict's
+    keys in the declared order, so their reprs agree exactly when they are identical."""
+    return a == b and repr(a) == repr(b)
