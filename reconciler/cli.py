@@ -52,6 +52,16 @@ def _guards(parser: argparse.ArgumentParser) -> None:
                         help="print AWS API calls and wall time to stderr at the end")
 
 
+def _waiting(parser: argparse.ArgumentParser) -> None:
+    from reconciler.daemon.options import add_pending_interval, parse_wait
+
+    parser.add_argument("--wait-timeout", type=parse_wait, default=parse_wait(
+        _env("wait_timeout", "30m")),
+        help="how long to wait for pending resources after the first pass (default 30m; "
+             "0: do not wait, exit 1 if anything is pending)")
+    add_pending_interval(parser, _env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reconciler",
@@ -69,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--output", choices=("text", "json"), default="text")
         _common(command)
         _guards(command)
+        if name == "apply":
+            _waiting(command)
 
     status = sub.add_parser("status", help="what the last reconcile found, per resource")
     status.add_argument("--output", choices=("text", "json"), default="text")
@@ -176,11 +188,31 @@ def cmd_plan_or_apply(args: argparse.Namespace) -> int:
                 return EXIT_ERROR
             return EXIT_CHANGES if result.has_changes else EXIT_OK
         listener = ProgressPrinter() if sys.stderr.isatty() and args.output == "text" else None
-        result = reconcile.apply(template, store, kinds, resolve, pseudo, settings,
-                                 listener=listener)
+
+        def run_pass(scope: Any = None, holds: Any = None) -> Any:
+            return reconcile.apply(template, store, kinds, resolve, pseudo, settings,
+                                   listener=listener, scope=scope, holds=holds)
+
+        result = _wait_for_pending(run_pass(), template, run_pass, args)
         _print_plan(result, args.output, applied=True, render=render_plan)
         return EXIT_OK if result.converged else EXIT_ERROR
     return EXIT_ERROR  # pragma: no cover - ExitStack does not swallow
+
+
+def _wait_for_pending(first: Any, template: Any, run_pass: Any, args: argparse.Namespace) -> Any:
+    """After the first pass, apply again what was pending until it is ready (or time is up)."""
+    from reconciler.engine.waiting import WaitSettings, describe_pending, wait_until_ready
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    waited = wait_until_ready(first, template, run_pass,
+                              WaitSettings(args.wait_timeout, args.pending_interval), progress)
+    if not waited.ready:
+        why = ("not waiting (--wait-timeout 0)" if args.wait_timeout == 0
+               else f"timed out after {args.wait_timeout:g}s")
+        print(f"error: {why}, still {describe_pending(waited.plan)}", file=sys.stderr)
+    return waited.plan
 
 
 def check_aws(clients: Any) -> None:

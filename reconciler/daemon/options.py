@@ -25,6 +25,20 @@ def parse_duration(text: str | float) -> float:
     return value
 
 
+def parse_wait(text: str | float) -> float:
+    """A duration, or 0 (``--wait-timeout 0``: do not wait)."""
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if text == 0 or (match and float(match.group(1)) == 0):
+        return 0.0
+    return parse_duration(text)
+
+
+def add_pending_interval(parser: argparse.ArgumentParser, env: Callable[..., Any]) -> None:
+    parser.add_argument("--pending-interval", type=parse_duration, default=parse_duration(
+        env("pending_interval", "15s")),
+        help="how often pending resources are looked at again (default 15s)")
+
+
 def add_run_command(sub: Any, common: Callable[[argparse.ArgumentParser], None],
                     env: Callable[..., Any]) -> None:
     run = sub.add_parser("run", help="the worker: follow a git branch and keep AWS converged")
@@ -56,4 +70,5 @@ def add_run_command(sub: Any, common: Callable[[argparse.ArgumentParser], None],
     run.add_argument("--concurrency", type=int, default=int(env("concurrency", 8)))
     run.add_argument("--shutdown-timeout", type=parse_duration, default=parse_duration(
         env("shutdown_timeout", "60s")), help="longest wait for the resource in flight")
+    add_pending_interval(run, env)
     common(run)
