@@ -18,14 +18,8 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.engine.context import contains_unknown
 from reconciler.engine.diff import is_ignored, pointer
 from reconciler.engine.model import Action, Change, Result, Status, mask_strings
-from reconciler.engine.plan import (
-    Planned,
-    Planner,
-    deletion_policy,
-    describe_error,
-    mark_transient,
-    mark_waiting,
-)
+from reconciler.engine.pending import mark_transient, mark_waiting
+from reconciler.engine.plan import Planned, Planner, deletion_policy, describe_error
 from reconciler.failpoints import failpoint
 from reconciler.kinds.base import Kind, Observation, TransientError
 from reconciler.state.store import InventoryRow, StateStore

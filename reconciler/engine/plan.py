@@ -10,30 +10,21 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, user_tags
 from reconciler.engine.context import EngineSettings, Kinds, RunLookup, contains_unknown
 from reconciler.engine.diff import is_ignored, pointer
-from reconciler.engine.model import (
-    Action,
-    Change,
-    DiffEntry,
-    Plan,
-    Status,
-    mask_strings,
-    waiting_reason,
-)
+from reconciler.engine.model import Action, Change, DiffEntry, Plan, Status, mask_strings
 from reconciler.engine.ordering import run_in_dependency_order
+from reconciler.engine.pending import Holds, mark_transient, mark_waiting
 from reconciler.kinds.base import Kind, Observation, TransientError
 from reconciler.state.store import InventoryRow
 from reconciler.template.model import ResourceDecl, Template, Unknown
 
 Resolver = Callable[[Any, Template, RunLookup, Mapping[str, str]], Any]
-# Logical ID -> (Unix time before which its change is not retried, what is pending).
-Holds = Mapping[str, tuple[float, str]]
 # A pending status hides these: they need a person, not time.
 _OUTRANK_PENDING = (Status.ERROR, Status.CONFLICT, Status.BLOCKED)
 
@@ -350,43 +341,6 @@ class Planner:
         for lid in sorted(removed):
             visit(lid)
         return order
-
-
-def mark_transient(change: Change, exc: TransientError, now: float) -> None:
-    """A TransientError leaves the resource Pending until ``now + exc.delay``."""
-    text = describe_error(exc)
-    change.status, change.pending = Status.PENDING, text
-    change.not_before = now + exc.delay
-    change.reason = f"pending: {text}; retrying in {exc.delay:.0f}s"
-
-
-def waiting_roots(depends_on: Iterable[str], changes: Mapping[str, Change]) -> list[Change]:
-    """The pending resources behind ``depends_on``: pending themselves, or what a dependency
-    that is itself waiting waits for."""
-    roots: dict[str, Change] = {}
-    for dep in depends_on:
-        change = changes.get(dep)
-        if change is None:
-            continue
-        if change.status == Status.PENDING:
-            roots.setdefault(dep, change)
-        for root in change.waiting_for:
-            if root in changes:
-                roots.setdefault(root, changes[root])
-    return list(roots.values())
-
-
-def mark_waiting(change: Change, depends_on: Iterable[str],
-                 changes: Mapping[str, Change]) -> bool:
-    """A change that would be applied waits while something it depends on is pending."""
-    if not change.actionable or change.status in (Status.PENDING, Status.ERROR):
-        return False
-    roots = waiting_roots(depends_on, changes)
-    if not roots:
-        return False
-    change.waiting_for = tuple(r.resource for r in roots)
-    change.reason = waiting_reason(roots)
-    return True
 
 
 def _declared_tags(value: Any) -> dict[str, Any]:

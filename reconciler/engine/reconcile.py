@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from reconciler.engine.apply import Applier, ChangeListener
 from reconciler.engine.context import EngineSettings, Kinds
 from reconciler.engine.model import Action, Change, Plan, Result, Status
-from reconciler.engine.plan import Holds, Planner, Resolver
+from reconciler.engine.pending import Holds
+from reconciler.engine.plan import Planner, Resolver
 from reconciler.state.store import StateStore, StatusRow
 from reconciler.template.model import Template
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.engine.model import Action, Change, Plan, Result, Status
-from reconciler.engine.plan import Holds
+from reconciler.engine.pending import Holds
 from reconciler.engine.reconcile import holds_of
 from reconciler.engine.scope import pending_scope
 from reconciler.template.model import Template
