@@ -261,16 +261,13 @@ class Worker:
     def _scope(previous: tuple[str, Template] | None, revision: str, template: Template,
                due: set[str]) -> frozenset[str] | None:
         """What a reconcile that is not a full check covers: the new revision's changes and
-        the pending resources that are due, each with dependents and what they reference."""
-        scope: set[str] = set()
-        if previous is not None and previous[0] != revision:
-            changed = changed_scope(previous[1], template)
-            if changed is None:
-                return None
-            scope |= changed
-        if due:
-            scope |= pending_scope(template, due)
-        return frozenset(scope)
+        the pending resources that are due, each with dependents and what they reference.
+        None (everything) when there is neither."""
+        pending = pending_scope(template, due) if due else frozenset()
+        if previous is None or previous[0] == revision:
+            return pending or None
+        changed = changed_scope(previous[1], template)
+        return None if changed is None else changed | pending
 
     def status(self) -> dict[str, Any]:
         data = status_json(self.store)
