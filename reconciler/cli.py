@@ -106,11 +106,31 @@ def cmd_plan_or_apply(settings: Settings) -> int:
             return EXIT_CHANGES if result.has_changes else EXIT_OK
         text = settings.output == "text"
         listener = ProgressPrinter() if sys.stderr.isatty() and text else None
-        result = reconcile.apply(template, store, kinds, resolve, pseudo, engine_settings,
-                                 listener=listener)
+
+        def run_pass(scope: Any = None, holds: Any = None) -> Any:
+            return reconcile.apply(template, store, kinds, resolve, pseudo, engine_settings,
+                                   listener=listener, scope=scope, holds=holds)
+
+        result = _wait_for_pending(run_pass(), template, run_pass, settings)
         _print_plan(result, settings.output, applied=True, render=render_plan)
         return EXIT_OK if result.converged else EXIT_ERROR
     return EXIT_ERROR  # pragma: no cover - ExitStack does not swallow
+
+
+def _wait_for_pending(first: Any, template: Any, run_pass: Any, settings: Settings) -> Any:
+    """After the first pass, apply again what was pending until it is ready (or time is up)."""
+    from reconciler.engine.waiting import WaitSettings, describe_pending, wait_until_ready
+
+    def progress(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    timeout = settings.reconcile.wait_timeout
+    waited = wait_until_ready(first, template, run_pass,
+                              WaitSettings(timeout, settings.reconcile.pending_interval), progress)
+    if not waited.ready:
+        why = "not waiting (--wait-timeout 0)" if timeout == 0 else f"timed out after {timeout:g}s"
+        print(f"error: {why}, still {describe_pending(waited.plan)}", file=sys.stderr)
+    return waited.plan
 
 
 def _print_plan(result: Any, output: str, applied: bool, render: Any) -> None:

@@ -53,6 +53,8 @@ class ReconcileSettings:
     mode: str = "enforce"  # for resources without Metadata.Reconciler.Mode
     concurrency: int = 8  # concurrent AWS reads
     guards: GuardSettings = field(default_factory=GuardSettings)
+    pending_interval: float = 15.0  # how soon pending resources are looked at again
+    wait_timeout: float = 1800.0  # apply: longest wait for pending resources (0: none)
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,14 @@ def parse_duration(text: str | float) -> float:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"invalid duration {text!r}: must be positive")
     return value
+
+
+def parse_wait(text: str | float) -> float:
+    """A duration, or 0 (``--wait-timeout 0``: do not wait)."""
+    if text == 0 or (isinstance(text, str) and re.fullmatch(r"\s*0+(\.0*)?\s*(ms|s|m|h)?\s*",
+                                                             text)):
+        return 0.0
+    return parse_duration(text)
 
 
 def _integer(minimum: int) -> Callable[[str], int]:
@@ -236,6 +246,12 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--allow-empty", "reconcile.guards.allow_empty", ("plan", "apply"),
          "let an empty desired tree remove every managed resource", kind="switch"),
     # The worker.
+    Flag("--pending-interval", "reconcile.pending_interval", ("apply", "run"),
+         "how often pending resources are looked at again", parse=parse_duration,
+         metavar="DURATION"),
+    Flag("--wait-timeout", "reconcile.wait_timeout", ("apply",),
+         "longest wait for pending resources after the first pass (0: do not wait, exit 1 if "
+         "anything is pending)", parse=parse_wait, metavar="DURATION"),
     Flag("--repo", "worker.source.repo", ("run",),
          "git URL (https, ssh, file://) or local path", metavar="URL"),
     Flag("--branch", "worker.source.branch", ("run",), "branch, tag or commit to follow"),

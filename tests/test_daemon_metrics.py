@@ -84,7 +84,10 @@ def test_set_resources_reports_status_one_hot_and_drift() -> None:
         labels(type=TABLE, resource="CacheTable"): 1.0,
     }
     status = s["reconciler_resource_status"]
-    assert len(status) == 2 * len(STATUSES) == 12
+    # DESIGN's status vocabulary, in its order.
+    assert STATUSES == ("InSync", "Drifted", "Missing", "Conflict", "Blocked", "Pending",
+                        "Error")
+    assert len(status) == 2 * len(STATUSES) == 14
     for name in STATUSES:
         assert status[labels(type=TABLE, resource="CacheTable", status=name)] == (
             1.0 if name == "Drifted" else 0.0)

@@ -18,8 +18,9 @@ from botocore.stub import Stubber
 
 from reconciler.aws.clients import AwsClients
 from reconciler.engine.diff import PropertyDiff
+from reconciler.engine.model import Action
 from reconciler.errors import ReconcilerError
-from reconciler.kinds.base import Observation, Props
+from reconciler.kinds.base import Observation, Props, TransientError
 from reconciler.kinds.dynamodb_table import DynamoDBTable
 from reconciler.template.model import Unknown
 from tests.harness import Stack
@@ -280,76 +281,95 @@ TTL = {"AttributeName": "expires_at", "Enabled": True}
 PITR = {"PointInTimeRecoveryEnabled": True}
 
 UPDATES = [
-    # (case, start, target, properties expected to drift)
+    # (case, start, target, properties expected to drift, passes: one UpdateTable
+    # step each, on moto where tables are ACTIVE at once)
     ("to-provisioned", ON_DEMAND, PROVISIONED,
-     {"BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes"}),
-    ("to-on-demand", PROVISIONED, ON_DEMAND, {"BillingMode"}),
+     {"BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes"}, 1),
+    ("to-on-demand", PROVISIONED, ON_DEMAND, {"BillingMode"}, 1),
     ("table-throughput", PROVISIONED, changed(PROVISIONED, ProvisionedThroughput=units(9, 6)),
-     {"ProvisionedThroughput"}),
+     {"ProvisionedThroughput"}, 1),
     ("index-throughput", PROVISIONED, changed(PROVISIONED, GlobalSecondaryIndexes=[
-        index("by-owner", "owner", throughput=(3, 2))]), {"GlobalSecondaryIndexes"}),
+        index("by-owner", "owner", throughput=(3, 2))]), {"GlobalSecondaryIndexes"}, 1),
     ("index-added", ON_DEMAND, changed(
         ON_DEMAND, AttributeDefinitions=pk("pk", "owner", "kind"),
         GlobalSecondaryIndexes=[index("by-owner", "owner"), index("by-kind", "kind")]),
-     {"AttributeDefinitions", "GlobalSecondaryIndexes"}),
+     {"AttributeDefinitions", "GlobalSecondaryIndexes"}, 1),
     ("index-added-provisioned", PROVISIONED, changed(
         PROVISIONED, AttributeDefinitions=pk("pk", "owner", "kind"),
         GlobalSecondaryIndexes=[index("by-owner", "owner", throughput=(1, 1)),
                                 index("by-kind", "kind", throughput=(2, 2))]),
-     {"AttributeDefinitions", "GlobalSecondaryIndexes"}),
+     {"AttributeDefinitions", "GlobalSecondaryIndexes"}, 1),
     ("index-removed", ON_DEMAND, changed(ON_DEMAND, AttributeDefinitions=pk("pk"),
                                          GlobalSecondaryIndexes=[]),
-     {"AttributeDefinitions", "GlobalSecondaryIndexes"}),
+     {"AttributeDefinitions", "GlobalSecondaryIndexes"}, 1),
     ("index-swapped", ON_DEMAND, changed(
         ON_DEMAND, AttributeDefinitions=pk("pk", "kind"),
         GlobalSecondaryIndexes=[index("by-kind", "kind")]),
-     {"AttributeDefinitions", "GlobalSecondaryIndexes"}),
+     {"AttributeDefinitions", "GlobalSecondaryIndexes"}, 2),
     ("index-projection-rebuilt", ON_DEMAND, changed(ON_DEMAND, GlobalSecondaryIndexes=[
         index("by-owner", "owner", "INCLUDE", NonKeyAttributes=["total"])]),
-     {"GlobalSecondaryIndexes"}),
+     {"GlobalSecondaryIndexes"}, 2),
     ("ttl-enabled", ON_DEMAND, changed(ON_DEMAND, TimeToLiveSpecification=TTL),
-     {"TimeToLiveSpecification"}),
+     {"TimeToLiveSpecification"}, 1),
     ("ttl-disabled", changed(ON_DEMAND, TimeToLiveSpecification=TTL),
      changed(ON_DEMAND, TimeToLiveSpecification={**TTL, "Enabled": False}),
-     {"TimeToLiveSpecification"}),
+     {"TimeToLiveSpecification"}, 1),
     ("ttl-renamed", changed(ON_DEMAND, TimeToLiveSpecification=TTL),
      changed(ON_DEMAND, TimeToLiveSpecification={**TTL, "AttributeName": "ttl"}),
-     {"TimeToLiveSpecification"}),
+     {"TimeToLiveSpecification"}, 1),
     ("stream-enabled", ON_DEMAND,
      changed(ON_DEMAND, StreamSpecification={"StreamViewType": "KEYS_ONLY"}),
-     {"StreamSpecification"}),
+     {"StreamSpecification"}, 1),
     ("protection-on", ON_DEMAND, changed(ON_DEMAND, DeletionProtectionEnabled=True),
-     {"DeletionProtectionEnabled"}),
+     {"DeletionProtectionEnabled"}, 1),
     ("protection-off", changed(ON_DEMAND, DeletionProtectionEnabled=True),
-     changed(ON_DEMAND, DeletionProtectionEnabled=False), {"DeletionProtectionEnabled"}),
+     changed(ON_DEMAND, DeletionProtectionEnabled=False), {"DeletionProtectionEnabled"}, 1),
     ("pitr-enabled", ON_DEMAND, changed(ON_DEMAND, PointInTimeRecoverySpecification=PITR),
-     {"PointInTimeRecoverySpecification"}),
+     {"PointInTimeRecoverySpecification"}, 1),
     ("pitr-period", changed(ON_DEMAND, PointInTimeRecoverySpecification=PITR),
      changed(ON_DEMAND, PointInTimeRecoverySpecification={**PITR, "RecoveryPeriodInDays": 10}),
-     {"PointInTimeRecoverySpecification"}),
+     {"PointInTimeRecoverySpecification"}, 1),
     ("pitr-disabled", changed(ON_DEMAND, PointInTimeRecoverySpecification=PITR),
      changed(ON_DEMAND, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}),
-     {"PointInTimeRecoverySpecification"}),
+     {"PointInTimeRecoverySpecification"}, 1),
     ("several-at-once", ON_DEMAND, changed(
         PROVISIONED, DeletionProtectionEnabled=True, TimeToLiveSpecification=TTL,
         StreamSpecification={"StreamViewType": "NEW_IMAGE"}),
      {"BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes",
-      "DeletionProtectionEnabled", "TimeToLiveSpecification", "StreamSpecification"}),
+      "DeletionProtectionEnabled", "TimeToLiveSpecification", "StreamSpecification"}, 3),
 ]
 
 
-@pytest.mark.parametrize(("start", "target", "expected"), [u[1:] for u in UPDATES],
+def update_until_done(kind: DynamoDBTable, update_calls: list[Props], target: Props,
+                      observed: Observation, drift: frozenset[str]) -> int:
+    """What successive passes of the engine do: update, and while the kind reports pending,
+    observe and diff again and update what still drifts. Returns the number of passes."""
+    for passes in range(1, 8):
+        before = len(update_calls)
+        after = kind.update("events", target, observed, drift)
+        assert len(update_calls) - before <= 1, "one UpdateTable call per pass"
+        if after is None:
+            return passes
+        assert after.pending
+        again = kind.observe("events", target)
+        assert again is not None
+        observed = again
+        drift = frozenset(e.path.split("/")[1] for e in DIFF.diff(target, observed.properties))
+    raise AssertionError("still pending after 7 passes")
+
+
+@pytest.mark.parametrize(("start", "target", "expected", "passes"), [u[1:] for u in UPDATES],
                          ids=[u[0] for u in UPDATES])
 def test_update_brings_only_the_drifted_properties_to_desired(
         kind: DynamoDBTable, update_calls: list[Props], start: Props, target: Props,
-        expected: set[str]) -> None:
+        expected: set[str], passes: int) -> None:
     kind.create(start, {})
     observed = kind.observe("events", target)
     assert observed is not None
     drift = frozenset(e.path.split("/")[1] for e in DIFF.diff(target, observed.properties))
     assert drift == expected
 
-    kind.update("events", target, observed, drift)
+    assert update_until_done(kind, update_calls, target, observed, drift) == passes
 
     assert drifted(kind, target) == set()
     for call in update_calls:
@@ -410,9 +430,10 @@ def test_sse_update_request_stubbed_because_moto_ignores_it(
     with Stubber(ddb) as stub:
         stub.add_response("describe_table", _describe("vault", **encrypted), {"TableName": "vault"})
         stub.add_response("update_table", {}, {"TableName": "vault", "SSESpecification": sent})
-        stub.add_response("describe_table", _describe("vault"), {"TableName": "vault"})
-        kind.update("vault", desired, _observation("vault"), frozenset({"SSESpecification"}))
+        after = kind.update("vault", desired, _observation("vault"),
+                            frozenset({"SSESpecification"}))
         stub.assert_no_pending_responses()
+    assert after is None
 
 
 def _observation(name: str) -> Observation:
@@ -421,44 +442,109 @@ def _observation(name: str) -> Observation:
 
 def test_stream_view_change_disables_then_enables_stubbed(kind: DynamoDBTable) -> None:
     """Stubbed: AWS cannot change an enabled stream's view type, so the kind disables the
-    stream and enables a new one; moto refuses to re-enable a stream once one existed."""
+    stream, reports pending, and enables the new one on the next pass; moto refuses to
+    re-enable a stream once one existed."""
     ddb = kind.aws.client("dynamodb")
     desired = changed(ON_DEMAND, TableName="feed",
                       StreamSpecification={"StreamViewType": "NEW_IMAGE"})
     enabled = {"StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"}}
+    stream = frozenset({"StreamSpecification"})
     with Stubber(ddb) as stub:
         stub.add_response("describe_table", _describe("feed", **enabled), {"TableName": "feed"})
-        stub.add_response("update_table", {}, {"TableName": "feed",
-                                               "StreamSpecification": {"StreamEnabled": False}})
+        stub.add_response("update_table", _described("feed", "UPDATING"), {
+            "TableName": "feed", "StreamSpecification": {"StreamEnabled": False}})
+        first = kind.update("feed", desired, _observation("feed"), stream)
         stub.add_response("describe_table", _describe("feed"), {"TableName": "feed"})
-        stub.add_response("update_table", {}, {"TableName": "feed", "StreamSpecification": {
-            "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}})
-        stub.add_response("describe_table", _describe("feed"), {"TableName": "feed"})
-        kind.update("feed", desired, _observation("feed"), frozenset({"StreamSpecification"}))
+        stub.add_response("update_table", _described("feed", "UPDATING"), {
+            "TableName": "feed", "StreamSpecification": {
+                "StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}})
+        second = kind.update("feed", desired, _observation("feed"), stream)
         stub.assert_no_pending_responses()
+    assert first is not None and first.pending == (
+        "TableStatus UPDATING; stream disable requested, 1 more UpdateTable step to go "
+        "(stream enable next)")
+    assert second is not None and second.pending == "TableStatus UPDATING"
 
 
-def test_update_waits_for_table_and_indexes_to_be_active_stubbed(kind: DynamoDBTable) -> None:
-    """Stubbed: moto is ACTIVE at once; AWS keeps a table UPDATING and a new index
-    CREATING for a while, and refuses the next UpdateTable meanwhile."""
-    kind.poll_seconds = 0
+def _described(name: str, status: str) -> Props:
+    """An UpdateTable answer: the table description as AWS returns it after the call."""
+    return {"TableDescription": {**_describe(name)["Table"], "TableStatus": status}}
+
+
+def test_update_never_waits_for_a_busy_table_stubbed(kind: DynamoDBTable) -> None:
+    """Stubbed: moto is ACTIVE at once; AWS keeps a table UPDATING and a new index CREATING
+    for a while, and refuses the next UpdateTable meanwhile. The kind sends nothing then and
+    reports pending; the engine asks again on a later pass."""
     ddb = kind.aws.client("dynamodb")
     creating = [{"IndexName": "by-owner", "IndexStatus": "CREATING",
                  "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
                  "Projection": {"ProjectionType": "KEYS_ONLY"}}]
     desired = changed(ON_DEMAND, TableName="busy", DeletionProtectionEnabled=True)
+    protection = frozenset({"DeletionProtectionEnabled"})
+    seen = []
     with Stubber(ddb) as stub:
         stub.add_response("describe_table", _describe("busy", TableStatus="UPDATING"),
                           {"TableName": "busy"})
         stub.add_response("describe_table", _describe("busy", GlobalSecondaryIndexes=creating),
                           {"TableName": "busy"})
         stub.add_response("describe_table", _describe("busy"), {"TableName": "busy"})
-        stub.add_response("update_table", {},
+        stub.add_response("update_table", _described("busy", "UPDATING"),
                           {"TableName": "busy", "DeletionProtectionEnabled": True})
-        stub.add_response("describe_table", _describe("busy"), {"TableName": "busy"})
-        kind.update("busy", desired, _observation("busy"),
-                    frozenset({"DeletionProtectionEnabled"}))
+        for _ in range(3):
+            after = kind.update("busy", desired, _observation("busy"), protection)
+            seen.append(after.pending if after else None)
         stub.assert_no_pending_responses()
+    assert seen == ["TableStatus UPDATING", "index by-owner CREATING", "TableStatus UPDATING"]
+
+
+def test_observe_reports_pending_until_table_and_indexes_are_active_stubbed(
+        kind: DynamoDBTable) -> None:
+    """Stubbed: moto never shows a table CREATING or an index backfilling."""
+    ddb = kind.aws.client("dynamodb")
+    backfilling = [{"IndexName": "by-owner", "IndexStatus": "CREATING", "Backfilling": True,
+                    "KeySchema": [{"AttributeName": "owner", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "KEYS_ONLY"}}]
+    seen = []
+    with Stubber(ddb) as stub:
+        for table in (_describe("slow", TableStatus="CREATING"),
+                      _describe("slow", GlobalSecondaryIndexes=backfilling), _describe("slow")):
+            stub.add_response("describe_table", table, {"TableName": "slow"})
+            stub.add_response("list_tags_of_resource", {"Tags": []},
+                              {"ResourceArn": ARN + "slow"})
+            observed = kind.observe("slow", {"TableName": "slow"})
+            assert observed is not None
+            seen.append(observed.pending)
+    assert seen == ["TableStatus CREATING", "index by-owner CREATING", None]
+
+
+def test_point_in_time_recovery_not_ready_is_a_transient_error_stubbed(
+        kind: DynamoDBTable) -> None:
+    """Stubbed: right after CreateTable AWS may refuse PITR for a while; moto never does."""
+    ddb = kind.aws.client("dynamodb")
+    desired = changed(ON_DEMAND, TableName="fresh", PointInTimeRecoverySpecification=PITR)
+    with Stubber(ddb) as stub:
+        stub.add_response("describe_table", _describe("fresh"), {"TableName": "fresh"})
+        stub.add_client_error("update_continuous_backups",
+                              "ContinuousBackupsUnavailableException", "Backups are being enabled")
+        with pytest.raises(TransientError, match="continuous backups") as raised:
+            kind.update("fresh", desired, _observation("fresh"),
+                        frozenset({"PointInTimeRecoverySpecification"}))
+    assert raised.value.delay == 10.0
+
+
+def test_create_over_a_table_still_being_deleted_is_a_transient_error_stubbed(
+        kind: DynamoDBTable) -> None:
+    """Stubbed: a replacement creates a table under the old one's name while AWS is still
+    deleting the old one (moto deletes at once)."""
+    ddb = kind.aws.client("dynamodb")
+    with Stubber(ddb) as stub:
+        stub.add_client_error("create_table", "ResourceInUseException", "Table already exists")
+        stub.add_response("describe_table", _describe("events", TableStatus="DELETING"),
+                          {"TableName": "events"})
+        with pytest.raises(TransientError, match="still being deleted") as raised:
+            kind.create(ON_DEMAND, {})
+        stub.assert_no_pending_responses()
+    assert raised.value.delay == 15.0
 
 
 # --- tags and delete --------------------------------------------------------------------------
@@ -723,3 +809,116 @@ def test_cli_key_schema_change_plans_a_blocked_replace(cache_stack: Stack) -> No
     assert cache_stack.apply().code == 1
     table = boto3.client("dynamodb").describe_table(TableName="toron-cache-test")["Table"]
     assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+
+
+# --- slow operations through the engine -------------------------------------------------------
+
+SLOW_STACK = """
+Resources:
+  Events:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: events
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+  EventsCopy:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: !Sub "${Events}-copy"
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
+      KeySchema: [{AttributeName: pk, KeyType: HASH}]
+"""
+
+
+def _create_params(name: str, logical_id: str) -> Props:
+    return {"TableName": name, "AttributeDefinitions": pk("pk"),
+            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST",
+            "Tags": [{"Key": "reconciler:logical-id", "Value": logical_id},
+                     {"Key": "reconciler:owner", "Value": "reconciler"}]}
+
+
+def test_engine_create_answered_creating_then_active_stubbed(tmp_path: Any) -> None:
+    """Stubbed, because moto makes every table ACTIVE at once: CreateTable answers CREATING.
+    The first pass records the table Pending without waiting and skips its dependent with a
+    reason naming it; the second pass finds it ACTIVE (InSync) and creates the dependent."""
+    from reconciler.engine import reconcile
+    from reconciler.engine.context import EngineSettings, Kinds
+    from reconciler.engine.model import Result, Status
+    from reconciler.kinds.registry import catalog
+    from reconciler.state.store import StateStore
+    from reconciler.template.intrinsics import resolve
+    from reconciler.template.loader import load_tree
+    from tests.stubbing import OneClient
+
+    (tmp_path / "desired").mkdir()
+    (tmp_path / "desired" / "tables.yaml").write_text(SLOW_STACK)
+    template = load_tree(tmp_path / "desired", {}, catalog(), pseudo={})
+    ddb = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="stub",
+                       aws_secret_access_key="stub")
+    kinds = Kinds(catalog(), lambda cls: cls(OneClient(ddb)))
+    store = StateStore(tmp_path / "state")
+    settings = EngineSettings(concurrency=1)  # one thread: the stubbed answers come in order
+    owned = [{"Key": "reconciler:logical-id", "Value": "Events"},
+             {"Key": "reconciler:owner", "Value": "reconciler"}]
+
+    with Stubber(ddb) as stub:
+        for name in ("events", "events-copy"):
+            stub.add_client_error("describe_table", "ResourceNotFoundException",
+                                  expected_params={"TableName": name})
+        stub.add_response("create_table", {"TableDescription": {
+            "TableName": "events", "TableArn": ARN + "events", "TableStatus": "CREATING"}},
+            _create_params("events", "Events"))
+        first = reconcile.apply(template, store, kinds, resolve, {}, settings).by_id()
+        stub.assert_no_pending_responses()
+
+        on_demand = {"BillingModeSummary": {"BillingMode": "PAY_PER_REQUEST"}}
+        stub.add_response("describe_table", _describe("events", **on_demand),
+                          {"TableName": "events"})
+        stub.add_response("list_tags_of_resource", {"Tags": owned},
+                          {"ResourceArn": ARN + "events"})
+        stub.add_client_error("describe_table", "ResourceNotFoundException",
+                              expected_params={"TableName": "events-copy"})
+        stub.add_response("create_table", _described("events-copy", "ACTIVE"),
+                          _create_params("events-copy", "EventsCopy"))
+        second = reconcile.apply(template, store, kinds, resolve, {}, settings).by_id()
+        stub.assert_no_pending_responses()
+
+    events, copy = first["Events"], first["EventsCopy"]
+    assert (events.status, events.result, events.reason) == (
+        Status.PENDING, Result.PENDING, "pending: TableStatus CREATING")
+    assert (copy.status, copy.result) == (Status.MISSING, Result.SKIPPED)
+    assert copy.reason == "waiting for Events (pending: TableStatus CREATING)"
+    assert store.inventory()["Events"].physical_id == "events"  # a crash would lose nothing
+    assert (second["Events"].status, second["Events"].action) == (Status.IN_SYNC,
+                                                                   Action.NONE)
+    assert second["EventsCopy"].result == Result.SUCCESS
+    assert {s.logical_id: s.status for s in store.statuses()} == {
+        "Events": "InSync", "EventsCopy": "InSync"}
+    store.close()
+
+
+def test_cli_multi_step_update_converges_in_one_apply(cache_stack: Stack) -> None:
+    """An index rebuild is two UpdateTable calls (delete, then create): the first pass makes
+    one and reports the table pending, apply waits and the next pass makes the other."""
+    cache_stack.write("cache.yaml", CACHE_STACK.replace(
+        "Projection: {ProjectionType: KEYS_ONLY}", "Projection: {ProjectionType: ALL}"))
+
+    applied = cache_stack.apply("--output", "json")
+
+    assert applied.code == 0, applied.out + applied.err
+    assert applied.err.splitlines()[0] == (
+        "waiting for 1 pending resource: CacheTable (index by-owner delete requested, 1 more "
+        "UpdateTable step to go (index by-owner create next)); 0s elapsed")
+    change = applied.change("CacheTable")
+    assert (change["action"], change["result"]) == ("update", "success")
+    assert change["diff"][0]["path"].startswith("/GlobalSecondaryIndexes")
+    status = cache_stack.cli("status", "--state", str(cache_stack.state), "--output", "json")
+    assert {r["resource"]: r["status"] for r in status.json["resources"]} == {
+        "DataKey": "InSync", "CacheTable": "InSync"}
+    table = boto3.client("dynamodb").describe_table(TableName="toron-cache-test")["Table"]
+    assert [g["Projection"] for g in table["GlobalSecondaryIndexes"]] == [
+        {"ProjectionType": "ALL"}]
+    assert cache_stack.plan().code == 0

@@ -54,3 +54,28 @@ def test_progress_prints_a_line_per_resource_step() -> None:
     lines = stream.getvalue().splitlines()
     assert lines[0] == "Logs (AWS::S3::Bucket): creating..."
     assert lines[1].startswith("Logs: create success (")
+
+
+def test_pending_resources_and_their_waiting_dependents_read_plainly() -> None:
+    plan = Plan([
+        Change("Nat", "AWS::EC2::NatGateway", Status.PENDING, Action.CREATE,
+               result=Result.PENDING, pending="state pending", reason="pending: state pending"),
+        Change("Route", "AWS::EC2::Route", Status.MISSING, Action.CREATE, result=Result.SKIPPED,
+               waiting_for=("Nat",), reason="waiting for Nat (pending: state pending)"),
+        Change("Db", "AWS::RDS::DBCluster", Status.PENDING, pending="Status modifying",
+               reason="pending: Status modifying"),
+        Change("Busy", "AWS::DynamoDB::Table", Status.PENDING, Action.UPDATE,
+               pending="TableStatus UPDATING", reason="pending: TableStatus UPDATING",
+               diff=[DiffEntry("/DeletionProtectionEnabled", False, True)]),
+    ])
+    text = render_plan(plan, applied=True)
+    assert "  + Nat (AWS::EC2::NatGateway): create [pending]" in text
+    assert "  + Route (AWS::EC2::Route): create [skipped]" in text
+    assert "      reason: waiting for Nat (pending: state pending)" in text
+    assert "    Db (AWS::RDS::DBCluster): Pending\n" in text
+    assert "  ~ Busy (AWS::DynamoDB::Table): update [pending]" in text  # planned, not tried
+    assert text.rstrip().endswith("Apply: 0 created, 0 updated, 0 replaced, 0 deleted, "
+                                  "0 orphaned; 0 blocked, 1 skipped, 3 pending, 0 failed.")
+    assert plan.summary()["pending"] == 3
+    assert [c.resource for c in plan.waiting] == ["Route"]
+    assert not plan.converged and plan.settling

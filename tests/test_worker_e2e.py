@@ -198,3 +198,55 @@ def test_detect_mode_reports_drift_and_changes_nothing(
     wait_until(lambda: worker.metric("reconciler_resource_status", status="Missing",
                                      type="AWS::S3::Bucket", resource="More") == 1, 15, worker)
     assert not exists("e2e-more")
+
+
+SLOW = """
+Resources:
+  Slow:
+    Type: Test::Fake::SlowParameter
+    Properties: {Name: e2e-slow, Value: v1, PendingUntilTagged: true}
+  AfterSlow:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: Delete
+    Properties:
+      BucketName: !Sub "${Slow}-after"
+"""
+
+
+def test_pending_resource_is_picked_up_within_the_pending_interval(
+        remote: Remote, workers: list[Worker], tmp_path: Path) -> None:
+    """The fake SlowParameter (tests/fake_kinds.py) stays pending until its tag flips; the
+    full check and the git poll are a minute apart, so only the pending job can explain the
+    dependent following within seconds."""
+    remote.push({"desired/slow.yaml": SLOW}, "slow")
+    worker = start(workers, remote, tmp_path / "state", "--pending-interval", "1s",
+                   interval="60s", source_interval="60s", module="tests.fake_kinds")
+    slow = {"type": "Test::Fake::SlowParameter", "resource": "Slow"}
+    assert worker.metric("reconciler_resource_status", status="Pending", **slow) == 1
+    assert worker.metric("reconciler_resource_status", status="InSync", **slow) == 0
+    resources = {r["resource"]: r for r in worker.status()["resources"]}
+    assert resources["Slow"]["status"] == "Pending"
+    assert resources["AfterSlow"]["status"] == "Missing"
+    assert resources["AfterSlow"]["reason"] == (
+        "waiting for Slow (pending: state pending (creating))")
+    assert resources["Base"]["status"] == "InSync"  # independent resources go on
+    # The pending job looks again (the reason now comes from an observation) and waits.
+    def slow_reason() -> str:
+        return next(r["reason"] for r in worker.status()["resources"] if r["resource"] == "Slow")
+
+    wait_until(lambda: "slow:ready" in slow_reason(), 10, worker, "a pending look")
+    assert not exists("e2e-slow-after")
+
+    boto3.client("ssm").add_tags_to_resource(ResourceType="Parameter", ResourceId="e2e-slow",
+                                             Tags=[{"Key": "slow:ready", "Value": "true"}])
+    wait_until(lambda: exists("e2e-slow-after"), 10, worker, "the dependent applied")
+    wait_until(lambda: worker.metric("reconciler_resource_status", status="InSync", **slow)
+               == 1, 10, worker)
+    assert worker.metric("reconciler_resource_status", status="Pending", **slow) == 0
+    events = [json.loads(line) for line in worker.logs().splitlines() if line.startswith("{")]
+    names = [e["event"] for e in events]
+    assert "watching pending resources" in names and "no pending resources left" in names
+    assert any(e["event"] == "waiting" and e["resource"] == "AfterSlow" for e in events)
+    # Each pending look was a reconcile of the pending resource's neighbourhood, not the tree.
+    finished = [e for e in events if e["event"] == "reconcile finished"]
+    assert finished[0]["full"] is True and all(e["full"] is False for e in finished[1:])

@@ -64,13 +64,16 @@ def free_port() -> int:
 
 class Worker:
     def __init__(self, remote: Remote, state: Path, *extra: str, interval: str = "3s",
-                 source_interval: str = "2s"):
+                 source_interval: str = "2s", module: str = "reconciler"):
+        """``module`` runs the CLI: ``tests.fake_kinds`` registers the test-only kinds first."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = state.parent / f"worker-{self.port}.log"
-        env = {**os.environ, "RECONCILER_WEBHOOK_SECRET": SECRET}
+        root = str(Path(__file__).resolve().parents[1])
+        env = {**os.environ, "RECONCILER_WEBHOOK_SECRET": SECRET,
+               "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "reconciler", "run", "--repo", str(remote.bare),
+            [sys.executable, "-m", module, "run", "--repo", str(remote.bare),
              "--branch", "main", "--path", "desired", "--state", str(state),
              "--interval", interval, "--source-interval", source_interval,
              "--listen", f"127.0.0.1:{self.port}", *extra],

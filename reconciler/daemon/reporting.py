@@ -19,6 +19,7 @@ class RunReporter:
         self.log = log
         self.series = series  # every resource's last known status, across scoped runs
         self.full = full
+        self._drifted: set[str] = set()  # drifted when apply started (Pending hides it after)
 
     def on_plan(self, plan: Plan) -> None:
         for change in plan.changes:
@@ -42,15 +43,26 @@ class RunReporter:
         fields = {"resource": change.resource, "type": change.type,
                   "action": str(change.action)}
         if phase == "start":
+            if change.drifted:
+                self._drifted.add(change.resource)
             self.log.info("applying", **fields)
             return
-        result = "success" if change.result == Result.SUCCESS else "error"
-        if change.result != Result.SKIPPED:
-            self.metrics.applied(change.type, str(change.action), result)
+        # A change AWS took and is still finishing reached AWS successfully; one deferred by a
+        # TransientError (not_before) has not reached it yet and counts once it does.
+        reached = change.result in (Result.SUCCESS, Result.PENDING) and change.not_before is None
+        if reached or change.result == Result.ERROR:
+            self.metrics.applied(change.type, str(change.action),
+                                 "success" if reached else "error")
+        if reached and (change.drifted or change.resource in self._drifted):
+            self.metrics.drift_corrected(change.type)
+        self._drifted.discard(change.resource)
         if change.result == Result.SUCCESS:
-            if change.drifted:
-                self.metrics.drift_corrected(change.type)
             self.log.info("applied", result="success", **fields)
+        elif change.result == Result.PENDING:
+            self.log.info("pending", result="pending", reason=change.reason, **fields)
+        elif change.waiting_for:
+            self.log.info("waiting", reason=change.reason, waiting_for=list(change.waiting_for),
+                          **fields)
         elif change.result == Result.SKIPPED:
             self.log.warning("skipped", reason=change.reason, **fields)
         else:

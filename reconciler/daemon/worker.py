@@ -2,7 +2,10 @@
 
 Threads: APScheduler runs the source poll and the periodic drift check; a
 one-shot job drains reconcile requests so that one reconcile runs at a time
-and a burst of pushes becomes one reconcile of the newest revision. The main
+and a burst of pushes becomes one reconcile of the newest revision. While
+resources are pending, a "pending" job asks every --pending-interval for a
+reconcile of those whose retry time has come, with their dependents; it goes
+through the same drain, so it never runs beside another reconcile. The main
 thread only waits for a signal.
 """
 
@@ -30,7 +33,8 @@ from reconciler.daemon.reporting import ResourceSeries, RunReporter
 from reconciler.daemon.source import GitSource, SourceError
 from reconciler.daemon.webhooks import WebhookVerifier
 from reconciler.engine import reconcile
-from reconciler.engine.scope import changed_scope
+from reconciler.engine.model import Plan
+from reconciler.engine.scope import changed_scope, pending_scope
 from reconciler.errors import ReconcilerError, ValidationFailed
 from reconciler.output.status_text import status_json
 from reconciler.runtime import PseudoParameters, build_kinds, check_aws, load, worker_local_aws
@@ -55,7 +59,7 @@ class Worker:
         self.ready = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
         self._lock = threading.Lock()
-        self._pending = False
+        self._requested = False
         self._draining = False
         self._force_fetch = False
         self._idle = threading.Event()
@@ -65,6 +69,11 @@ class Worker:
         self._last_errors: list[str] = []
         self._full_due = True  # the next reconcile checks every resource
         self._series: ResourceSeries = {}
+        # Pending resources -> retry time (None: any time) and what is pending; the "pending"
+        # job looks at them again, with the changes waiting for them.
+        self._pending_resources: dict[str, tuple[float | None, str]] = {}
+        self._waiting: set[str] = set()
+        self._pending_due: set[str] = set()  # asked for by the pending job, not yet reconciled
 
     @property
     def log(self) -> Any:
@@ -94,8 +103,8 @@ class Worker:
         """Ask for a reconcile; coalesces with one already queued or running. A new revision
         alone reconciles what it changed; anything else checks every resource."""
         with self._lock:
-            self._pending = True
-            if why != "new revision":
+            self._requested = True
+            if why not in ("new revision", "pending"):
                 self._full_due = True
             if self._draining or self.stop.is_set():
                 return
@@ -115,15 +124,51 @@ class Worker:
     def _drain(self) -> None:
         while True:
             with self._lock:
-                if not self._pending or self.stop.is_set():
+                if not self._requested or self.stop.is_set():
                     self._draining = False
                     self._idle.set()
                     return
-                self._pending = False
+                self._requested = False
             try:
                 self.reconcile_once()
             except Exception as exc:  # the worker never dies of one bad cycle
                 self.log.error("reconcile failed", error=str(exc), exc_info=True)
+
+    def pending_tick(self) -> None:
+        """The pending job: reconcile what is pending and due (retry time passed)."""
+        now = time.time()
+        with self._lock:
+            due = {lid for lid, (not_before, _) in self._pending_resources.items()
+                   if not_before is None or not_before <= now}
+            if due:
+                self._pending_due |= due | self._waiting
+        if due:
+            self.request("pending")
+
+    def _track_pending(self, result: Plan, full: bool) -> None:
+        """Remember what is pending after a reconcile; run the pending job only meanwhile."""
+        with self._lock:
+            if full:
+                self._pending_resources.clear()
+                self._waiting.clear()
+            for change in result.changes:
+                self._pending_resources.pop(change.resource, None)
+                self._waiting.discard(change.resource)
+            for change in result.pending:
+                self._pending_resources[change.resource] = (change.not_before,
+                                                            change.pending or "")
+            self._waiting |= {c.resource for c in result.waiting}
+            waiting = bool(self._pending_resources)
+        job = self.scheduler.get_job("pending")
+        if waiting and job is None and not self.stop.is_set():
+            every = self.settings.reconcile.pending_interval
+            self.scheduler.add_job(self.pending_tick, IntervalTrigger(seconds=every),
+                                   id="pending", max_instances=1, coalesce=True)
+            self.log.info("watching pending resources", interval=every,
+                          pending=[c.resource for c in result.pending])
+        elif not waiting and job is not None and not self.stop.is_set():
+            job.remove()
+            self.log.info("no pending resources left")
 
     # --- source -------------------------------------------------------------------------------
 
@@ -170,6 +215,10 @@ class Worker:
     def reconcile_once(self) -> None:
         with self._lock:
             full, self._full_due = self._full_due, False
+            due, self._pending_due = self._pending_due, set()
+            holds = {lid: (not_before, text)
+                     for lid, (not_before, text) in self._pending_resources.items()
+                     if not_before is not None}
         previous = self._good
         fetched = self.store.get_meta("last_fetched_revision")
         if fetched and fetched != self._loaded:
@@ -185,9 +234,7 @@ class Worker:
             self.log.warning("no valid revision yet; nothing to enforce")
             return
         revision, template = self._good
-        scope = None
-        if not full and previous is not None and previous[0] != revision:
-            scope = changed_scope(previous[1], template)
+        scope = None if full else self._scope(previous, revision, template, due)
         settings = self.settings.engine(revision)
         reporter = RunReporter(self.metrics, self.log, self._series,
                                full=scope is None)
@@ -195,12 +242,25 @@ class Worker:
         result = reconcile.apply(template, self.store, self.kinds, resolve, self.pseudo,
                                  settings, command="run", listener=reporter.on_change,
                                  should_stop=self.stop.is_set, on_planned=reporter.on_plan,
-                                 scope=scope)
+                                 scope=scope, holds=holds)
         reporter.finished(result, started)
-        if result.converged:
+        self._track_pending(result, full=scope is None)
+        if result.converged and not self._pending_resources:
             self.store.set_meta("last_applied_revision", revision)
             self.metrics.set_applied_revision(revision)
         self.ready.set()
+
+    @staticmethod
+    def _scope(previous: tuple[str, Template] | None, revision: str, template: Template,
+               due: set[str]) -> frozenset[str] | None:
+        """What a reconcile that is not a full check covers: the new revision's changes and
+        the pending resources that are due, each with dependents and what they reference.
+        None (everything) when there is neither."""
+        pending = pending_scope(template, due) if due else frozenset()
+        if previous is None or previous[0] == revision:
+            return pending or None
+        changed = changed_scope(previous[1], template)
+        return None if changed is None else changed | pending
 
     def status(self) -> dict[str, Any]:
         data = status_json(self.store)
@@ -272,7 +332,8 @@ def run_worker(settings: Settings) -> int:
         log.info("worker started", repo=source_settings.repo, branch=source_settings.branch,
                  path=settings.path, metrics=f"http://{host}:{port}/metrics",
                  mode=settings.reconcile.mode, interval=worker_settings.interval,
-                 source_interval=source_settings.interval)
+                 source_interval=source_settings.interval,
+                 pending_interval=settings.reconcile.pending_interval)
         print(f"metrics: http://{host}:{port}/metrics  status: http://{host}:{port}/status",
               file=sys.stderr, flush=True)
         stopping = threading.Event()

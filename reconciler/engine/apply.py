@@ -2,11 +2,15 @@
 
 Every AWS change is followed by a state write; a create intent is written before
 the create call. A failed resource fails alone: its dependents are skipped with
-the reason, everything else goes on.
+the reason, everything else goes on. A resource AWS is still working on (a
+create or update whose result is pending, or a change refused as transient) is
+recorded as Pending and never waited for here: its dependents are skipped with
+a reason naming it, and a later pass picks them up.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +19,7 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.engine.context import contains_unknown
 from reconciler.engine.diff import is_ignored, pointer
 from reconciler.engine.model import Action, Change, Result, Status, mask_strings
+from reconciler.engine.pending import mark_transient, mark_waiting
 from reconciler.engine.plan import (
     CREATE_TOKEN,
     Planned,
@@ -24,7 +29,7 @@ from reconciler.engine.plan import (
     last_applied,
 )
 from reconciler.failpoints import failpoint
-from reconciler.kinds.base import Kind, Observation
+from reconciler.kinds.base import Kind, Observation, TransientError
 from reconciler.state.store import InventoryRow, StateStore
 
 ChangeListener = Callable[[Change, str], None]  # change, phase ("start" or "done")
@@ -44,6 +49,7 @@ class Applier:
         self.listener = listener or (lambda change, phase: None)
         self.should_stop = should_stop
         self.failed: set[str] = set()
+        self.changes = {lid: item.change for lid, item in planner.planned.items()}
 
     def apply(self) -> None:
         planned = self.p.planned
@@ -58,6 +64,8 @@ class Applier:
         if change.status == Status.ERROR:
             self.failed.add(change.resource)
             return
+        if change.status == Status.PENDING:
+            return  # AWS is still at it, or the retry time has not come
         if not change.actionable:
             if change.action == Action.NONE:
                 self._settle(item)
@@ -65,21 +73,40 @@ class Applier:
         if self.should_stop():
             change.result, change.reason = Result.SKIPPED, "not started: shutdown requested"
             return
+        waits_on = self._waits_on(item)
+        if not any(d in self.failed for d in waits_on) and mark_waiting(change, waits_on,
+                                                                         self.changes):
+            change.result = Result.SKIPPED  # not a failure: picked up once they are ready
+            self._record_change(change)
+            self.listener(change, "done")
+            return
         self.listener(change, "start")
         try:
             step(item)
             change.result = Result.SUCCESS
+            pending = item.observation.pending if item.observation else None
+            if pending and change.action in (Action.CREATE, Action.UPDATE, Action.REPLACE):
+                change.result, change.status, change.pending = (
+                    Result.PENDING, Status.PENDING, pending)
+                change.reason = f"pending: {pending}"
         except Skip as skip:
             change.result, change.reason = Result.SKIPPED, str(skip)
             self.failed.add(change.resource)
+        except TransientError as exc:  # not an error: retried after its delay
+            change.result = Result.PENDING
+            mark_transient(change, exc, time.time())
         except Exception as exc:  # the resource fails alone; the run goes on
             change.result, change.status = Result.ERROR, Status.ERROR
             change.error = describe_error(exc)
             self.failed.add(change.resource)
-        self.store.record_change(self.run_id, change.resource, change.type, str(change.action),
-                                 str(change.result), change.error or change.reason,
-                                 [d.to_json() for d in change.diff])
+        self._record_change(change)
         self.listener(change, "done")
+
+    def _waits_on(self, item: Planned) -> list[str]:
+        """What must be ready first: dependencies, or for a removal, removed dependents."""
+        if item.decl is not None:
+            return list(item.decl.depends_on)
+        return self.p.removal_dependents(item.change.resource)
 
     # --- declared resources ---------------------------------------------------------------
 
@@ -131,7 +158,7 @@ class Applier:
             differ = self.p.kinds.differ(item.decl.type)
             changed = frozenset(e.path.split("/")[1] for e in differ.diff(
                 props, found.properties, item.decl.settings.ignore_drift)) - {"Tags"}
-            if changed:
+            if changed and not found.pending:  # AWS still at work: the next pass converges it
                 kind.update(found.physical_id, props, found, changed)
             obs = found
         failpoint("after-create", lid)
@@ -160,8 +187,7 @@ class Applier:
         differ = self.p.kinds.differ(decl.type)
         entries = differ.diff(props, obs.properties, decl.settings.ignore_drift)
         changed = frozenset(e.path.split("/")[1] for e in entries) - {"Tags"}
-        if changed:
-            kind.update(obs.physical_id, props, obs, changed)
+        after = kind.update(obs.physical_id, props, obs, changed) if changed else None
         if obs.tags is not None:
             want = dict(declared_tags or {})
             want[OWNER_TAG], want[LOGICAL_ID_TAG] = self.p.settings.owner, decl.logical_id
@@ -179,6 +205,9 @@ class Applier:
             if add or remove:
                 kind.set_tags(obs.physical_id, add, remove)
         self._record(item, kind, props, obs.physical_id, "present")
+        if after is not None:
+            item.observation = after
+            self.p.lookup.observations[decl.logical_id] = after
 
     def _replace(self, item: Planned, kind: Kind, props: dict[str, Any],
                  declared_tags: dict[str, str] | None) -> None:
@@ -229,6 +258,11 @@ class Applier:
                 kind.set_tags(obs.physical_id, {}, present)
 
     # --- bookkeeping ------------------------------------------------------------------------
+
+    def _record_change(self, change: Change) -> None:
+        self.store.record_change(self.run_id, change.resource, change.type, str(change.action),
+                                 str(change.result), change.error or change.reason,
+                                 [d.to_json() for d in change.diff])
 
     def _record(self, item: Planned, kind: Kind, props: dict[str, Any], physical_id: str | None,
                 state: str) -> None:

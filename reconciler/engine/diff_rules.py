@@ -18,7 +18,6 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -27,7 +26,7 @@ from deepdiff.operator import BaseOperatorPlus
 
 from reconciler.aws.normalize import canonical_policy, policy_partition, same_identifier
 from reconciler.engine.json_pointer import Path, matches, split_pointer, under
-from reconciler.kinds.base import Kind, load_schema
+from reconciler.kinds.base import Kind
 from reconciler.template.model import Unknown
 
 
@@ -65,7 +64,7 @@ class KindRules:
     """One kind's path rules, each path's answers cached: built once per kind."""
 
     def __init__(self, kind: type[Kind]):
-        self.schema_file = kind.schema_file
+        self.facts = kind.type_schema()
         self.unobservable = [split_pointer(p) for p in kind.unobservable]
         self.exact = [split_pointer(p) for p in kind.exact_paths]
         self.policies = [split_pointer(p) for p in kind.policy_paths]
@@ -81,7 +80,7 @@ class KindRules:
                 policy=any(matches(p, path) for p in self.policies),
                 exact=in_policy or any(under(e, path) for e in self.exact),
                 identifier=any(matches(i, path) for i in self.identifiers),
-                unordered=in_policy or _schema_unordered(self.schema_file, path),
+                unordered=in_policy or self.facts.unordered(path),
             )
         return found
 
@@ -339,29 +338,3 @@ def _values_at(value: Any, pattern: Path) -> Iterator[Any]:
     elif isinstance(value, list) and pattern[0] == "*":
         for item in value:
             yield from _values_at(item, pattern[1:])
-
-
-@lru_cache(maxsize=4096)
-def _schema_unordered(schema_file: str, path: Path) -> bool:
-    schema = load_schema(schema_file)
-    node: Any = {"type": "object", "properties": schema.get("properties", {})}
-    for part in path:
-        node = _deref(schema, node)
-        if part == "*":
-            node = node.get("items", {})
-        else:
-            node = node.get("properties", {}).get(part, {})
-    node = _deref(schema, node)
-    return node.get("type") == "array" and node.get("insertionOrder") is False
-
-
-def _deref(schema: Mapping[str, Any], node: Any) -> Any:
-    while isinstance(node, dict) and "$ref" in node:
-        ref = node["$ref"]
-        if not ref.startswith("#/"):
-            return {}
-        target: Any = schema
-        for part in ref[2:].split("/"):
-            target = target.get(part, {})
-        node = target
-    return node if isinstance(node, dict) else {}

@@ -15,6 +15,7 @@ class Status(StrEnum):
     MISSING = "Missing"
     CONFLICT = "Conflict"
     BLOCKED = "Blocked"
+    PENDING = "Pending"  # AWS is still working on it, or a transient refusal waits for a retry
     ERROR = "Error"
 
 
@@ -30,8 +31,9 @@ class Action(StrEnum):
 class Result(StrEnum):
     """What happened to a change when apply reached it."""
 
-    PENDING = "pending"
+    NOT_RUN = "not-run"  # apply has not reached it (or only planned); never shown
     SUCCESS = "success"
+    PENDING = "pending"  # AWS took the change and is still at it, or asked to retry later
     ERROR = "error"
     SKIPPED = "skipped"
 
@@ -91,8 +93,14 @@ class Change:
     adopt: bool = False  # apply takes ownership (writes tags, records inventory)
     managed: bool = False  # in the inventory before this run (a Missing one was lost out of band)
     changed: frozenset[str] = frozenset()  # top-level properties that drift
-    result: Result = Result.PENDING
+    result: Result = Result.NOT_RUN
     error: str | None = None
+    # Status Pending: what AWS is still doing, in a few words ("TableStatus CREATING").
+    pending: str | None = None
+    # After a TransientError: Unix time before which the change is not tried again.
+    not_before: float | None = None
+    # Skipped this pass: the pending resources it waits for (directly or through others).
+    waiting_for: tuple[str, ...] = ()
 
     @property
     def drifted(self) -> bool:
@@ -119,11 +127,20 @@ class Change:
         }
         if self.physical_id:
             out["physical_id"] = self.physical_id
-        if self.result != Result.PENDING:
+        if self.result != Result.NOT_RUN:
             out["result"] = str(self.result)
         if self.error:
             out["error"] = self.error
         return out
+
+
+def pending_text(change: Change) -> str:
+    """``A (pending: TableStatus CREATING)``: a pending resource as its dependents name it."""
+    return f"{change.resource} (pending: {change.pending or 'in progress'})"
+
+
+def waiting_reason(roots: list[Change]) -> str:
+    return "waiting for " + ", ".join(pending_text(c) for c in roots)
 
 
 @dataclass
@@ -141,14 +158,37 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        """Something to do or to look at: a pending action, or a conflict to resolve."""
-        return any(c.action != Action.NONE or c.status == Status.CONFLICT for c in self.changes)
+        """Something to do or to look at: an action, a conflict to resolve, or AWS at work."""
+        return any(c.action != Action.NONE or c.status in (Status.CONFLICT, Status.PENDING)
+                   for c in self.changes)
+
+    @property
+    def pending(self) -> list[Change]:
+        """Resources AWS is still working on (or whose change waits for a retry)."""
+        return [c for c in self.changes if c.status == Status.PENDING]
+
+    @property
+    def waiting(self) -> list[Change]:
+        """Changes skipped this pass because something they depend on is pending."""
+        return [c for c in self.changes if c.waiting_for and c.status != Status.PENDING]
 
     @property
     def converged(self) -> bool:
-        """After apply: nothing failed, nothing blocked, nothing left to do."""
+        """After apply: nothing failed, nothing blocked, nothing pending, nothing left to do."""
         return not self.has_errors and all(
-            (c.action == Action.NONE and not c.blocked) or c.result == Result.SUCCESS
+            c.status != Status.PENDING
+            and ((c.action == Action.NONE and not c.blocked) or c.result == Result.SUCCESS)
+            for c in self.changes)
+
+    @property
+    def settling(self) -> bool:
+        """After apply: not converged only because resources are pending (and their dependents
+        wait); nothing failed or was blocked."""
+        if self.converged or self.has_errors or not self.pending:
+            return False
+        return all(
+            c.status == Status.PENDING or c.waiting_for
+            or (c.action == Action.NONE and not c.blocked) or c.result == Result.SUCCESS
             for c in self.changes)
 
     def summary(self) -> dict[str, int]:
@@ -157,6 +197,7 @@ class Plan:
             if c.action != Action.NONE:
                 counts[str(c.action)] = counts.get(str(c.action), 0) + 1
         counts["blocked"] = sum(1 for c in self.changes if c.blocked)
+        counts["pending"] = len(self.pending)
         counts["errors"] = sum(1 for c in self.changes if c.status == Status.ERROR)
         return counts
 

@@ -1,13 +1,15 @@
 """Plan: observe every declared and inventoried resource, diff, and decide what to do.
 
 Reads AWS, writes nothing. The decisions (ownership, modes, replacement,
-deletion guards) live here; kinds only observe.
+deletion guards, what is pending and who waits for it) live here; kinds only
+observe.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,12 +19,15 @@ from reconciler.engine.context import EngineSettings, Kinds, RunLookup, contains
 from reconciler.engine.diff import is_ignored, pointer
 from reconciler.engine.model import Action, Change, DiffEntry, Plan, Status, mask_strings
 from reconciler.engine.ordering import run_in_dependency_order
-from reconciler.kinds.base import Kind, Observation
+from reconciler.engine.pending import Holds, mark_transient, mark_waiting
+from reconciler.kinds.base import Kind, Observation, TransientError
 from reconciler.state.store import InventoryRow
 from reconciler.template.coerce import CoercionError, coerce_properties
 from reconciler.template.model import ResourceDecl, Template, Unknown
 
 Resolver = Callable[[Any, Template, RunLookup, Mapping[str, str]], Any]
+# A pending status hides these: they need a person, not time.
+_OUTRANK_PENDING = (Status.ERROR, Status.CONFLICT, Status.BLOCKED)
 
 
 @dataclass
@@ -63,10 +68,14 @@ def deletion_policy(decl: ResourceDecl, kind_cls: type[Kind]) -> str:
 class Planner:
     def __init__(self, template: Template, inventory: Mapping[str, InventoryRow], kinds: Kinds,
                  resolve: Resolver, pseudo: Mapping[str, str], settings: EngineSettings,
-                 scope: frozenset[str] | None = None):
+                 scope: frozenset[str] | None = None, holds: Holds | None = None,
+                 clock: Callable[[], float] = time.time):
         self.template = template
         # None: every resource. Otherwise only these logical IDs (a new revision's changes).
         self.scope = scope
+        # Changes refused by a TransientError earlier: not retried before their time.
+        self.holds = dict(holds or {})
+        self.clock = clock
         self.inventory = dict(inventory)
         self.kinds = kinds
         self.resolve = resolve
@@ -90,8 +99,18 @@ class Planner:
                                 self.settings.concurrency)
         self._guard_deletions(removed)
         self.removal_order = self._deletion_order(removed)
+        changes = {lid: p.change for lid, p in self.planned.items()}
+        for lid in declared:
+            mark_waiting(changes[lid], self.template.resources[lid].depends_on, changes)
+        for lid in self.removal_order:
+            mark_waiting(changes[lid], self.removal_dependents(lid), changes)
         order = [*declared, *self.removal_order]
         return Plan([self.planned[lid].change for lid in order], self.settings.revision)
+
+    def removal_dependents(self, lid: str) -> list[str]:
+        """Removed resources that depended on ``lid``: they go first, so it waits for them."""
+        return [other for other in self.removal_order
+                if other != lid and lid in self.inventory[other].depends_on]
 
     def _in_scope(self, lid: str) -> bool:
         return self.scope is None or lid in self.scope
@@ -102,18 +121,43 @@ class Planner:
                 planned = self._plan_declared(self.template.resources[lid])
             else:
                 planned = self._plan_removed(self.inventory[lid])
-        except Exception as exc:  # one resource fails alone
-            type_name = (self.template.resources[lid].type if lid in self.template.resources
-                         else self.inventory[lid].type)
-            change = Change(lid, type_name, Status.ERROR, reason=describe_error(exc))
+        except TransientError as exc:  # AWS not caught up: look again after the delay
+            change = Change(lid, self._type_of(lid), Status.PENDING)
+            mark_transient(change, exc, self.clock())
             planned = Planned(change, self.template.resources.get(lid), self.inventory.get(lid))
             self.lookup.observations[lid] = None
+        except Exception as exc:  # one resource fails alone
+            change = Change(lid, self._type_of(lid), Status.ERROR, reason=describe_error(exc))
+            planned = Planned(change, self.template.resources.get(lid), self.inventory.get(lid))
+            self.lookup.observations[lid] = None
+        self._pending_or_held(planned)
         if self.secrets:
             change = planned.change
             change.diff = [DiffEntry(d.path, mask_strings(d.old, self.secrets),
                                      mask_strings(d.new, self.secrets)) for d in change.diff]
         with self._lock:
             self.planned[lid] = planned
+
+    def _type_of(self, lid: str) -> str:
+        if lid in self.template.resources:
+            return self.template.resources[lid].type
+        return self.inventory[lid].type
+
+    def _pending_or_held(self, planned: Planned) -> None:
+        """Pending while AWS is still at work on the resource (no change is attempted then),
+        or while a change refused as transient waits for its retry time."""
+        change, obs = planned.change, planned.observation
+        if change.status in _OUTRANK_PENDING or change.status == Status.PENDING:
+            return
+        if obs is not None and obs.pending:
+            change.status, change.pending = Status.PENDING, obs.pending
+            change.reason = f"pending: {obs.pending}"
+            return
+        hold = self.holds.get(change.resource)
+        now = self.clock()
+        if hold is not None and hold[0] > now and change.actionable:
+            change.status, change.pending, change.not_before = Status.PENDING, hold[1], hold[0]
+            change.reason = f"pending: {hold[1]}; retrying in {hold[0] - now:.0f}s"
 
     # --- declared resources -------------------------------------------------------------------
 

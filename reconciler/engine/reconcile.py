@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from reconciler.engine.apply import Applier, ChangeListener
 from reconciler.engine.context import EngineSettings, Kinds
 from reconciler.engine.model import Action, Change, Plan, Result, Status
+from reconciler.engine.pending import Holds
 from reconciler.engine.plan import Planner, Resolver
 from reconciler.state.store import StateStore, StatusRow
 from reconciler.template.model import Template
@@ -19,17 +20,26 @@ def plan(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
     return Planner(template, store.inventory(), kinds, resolve, pseudo, settings).plan()
 
 
+def holds_of(plan: Plan) -> dict[str, tuple[float, str]]:
+    """Changes a TransientError deferred, with their retry times, to pass to the next run."""
+    return {c.resource: (c.not_before, c.pending or "retry") for c in plan.pending
+            if c.not_before is not None}
+
+
 def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
           pseudo: Mapping[str, str], settings: EngineSettings, command: str = "apply",
           listener: ChangeListener | None = None,
           should_stop: Callable[[], bool] = lambda: False,
           on_planned: Callable[[Plan], None] | None = None,
-          scope: frozenset[str] | None = None) -> Plan:
+          scope: frozenset[str] | None = None, holds: Holds | None = None) -> Plan:
     """Plan, apply what is allowed, record history and the resulting status per resource.
 
     With ``scope``, only those logical IDs are planned and applied, and only their status
-    rows are rewritten (a new revision's changes, ahead of the next full drift check)."""
-    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings, scope)
+    rows are rewritten (a new revision's changes, pending resources and their dependents,
+    ahead of the next full drift check). ``holds`` keeps changes a TransientError deferred
+    Pending until their retry time."""
+    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings, scope,
+                      holds)
     result = planner.plan()
     if on_planned is not None:
         on_planned(result)
@@ -41,9 +51,15 @@ def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver
                             if not _gone(c)], run_id, replace_all=scope is None)
         if scope is not None:
             store.drop_statuses([c.resource for c in result.changes if _gone(c)])
-        outcome = "converged" if result.converged else "failed"
-        store.finish_run(run_id, outcome, result.summary())
+        store.finish_run(run_id, outcome(result), result.summary())
     return result
+
+
+def outcome(result: Plan) -> str:
+    """converged, pending (only waiting for AWS: nothing failed or blocked) or failed."""
+    if result.converged:
+        return "converged"
+    return "pending" if result.settling else "failed"
 
 
 def _gone(change: Change) -> bool:
@@ -53,7 +69,9 @@ def _gone(change: Change) -> bool:
 
 
 def final_status(change: Change) -> Status:
-    """A change applied successfully leaves the resource in sync."""
+    """A change applied successfully leaves the resource in sync (unless AWS is still at it)."""
+    if change.status == Status.PENDING:
+        return Status.PENDING
     if change.result == Result.SUCCESS and change.action != Action.NONE:
         return Status.IN_SYNC
     return change.status
@@ -61,7 +79,9 @@ def final_status(change: Change) -> Status:
 
 def status_row(change: Change, revision: str | None) -> StatusRow:
     status = final_status(change)
-    settled = status == Status.IN_SYNC
+    # Nothing left to do: in sync, or AWS took the change and is finishing it.
+    settled = status == Status.IN_SYNC or (
+        change.result == Result.PENDING and change.not_before is None)
     return StatusRow(
         logical_id=change.resource, type=change.type, physical_id=change.physical_id,
         status=str(status), action=str(Action.NONE if settled else change.action),

@@ -1,6 +1,9 @@
-"""Which resources a new revision touches, so it can be applied without a full drift check."""
+"""Which resources a new revision (or a pending resource) touches, so they can be applied
+without a full drift check."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from reconciler.template.model import ResourceDecl, Template
 
@@ -15,22 +18,35 @@ def changed_scope(old: Template, new: Template) -> frozenset[str] | None:
     changed = {lid for lid, decl in new.resources.items()
                if not _same(old.resources.get(lid), decl)}
     removed = set(old.resources) - set(new.resources)
+    return around(new, changed, removed)
+
+
+def pending_scope(template: Template, resources: Iterable[str]) -> frozenset[str]:
+    """Logical IDs to reconcile for resources that were pending (or waiting): them, what
+    depends on them, and what those reference. Removed resources stay in by name."""
+    seeds = set(resources)
+    return around(template, seeds & set(template.resources), seeds - set(template.resources))
+
+
+def around(template: Template, seeds: set[str], removed: set[str]) -> frozenset[str]:
+    """``seeds`` plus everything downstream of them or of ``removed`` (it may resolve
+    differently), plus everything upstream of those (to resolve their references)."""
     dependents: dict[str, set[str]] = {}
-    for lid, decl in new.resources.items():
+    for lid, decl in template.resources.items():
         for dep in decl.depends_on:
             dependents.setdefault(dep, set()).add(lid)
-    scope = set(changed)
-    stack = list(changed | removed)
-    while stack:  # everything downstream of a change may resolve differently
+    scope = set(seeds)
+    stack = list(seeds | removed)
+    while stack:
         for dependent in dependents.get(stack.pop(), ()):
             if dependent not in scope:
                 scope.add(dependent)
                 stack.append(dependent)
     stack = list(scope)
-    while stack:  # and upstream, to resolve their references
-        decl = new.resources.get(stack.pop())
+    while stack:
+        decl = template.resources.get(stack.pop())
         for dep in decl.depends_on if decl else ():
-            if dep not in scope and dep in new.resources:
+            if dep not in scope and dep in template.resources:
                 scope.add(dep)
                 stack.append(dep)
     return frozenset(scope | removed)

@@ -7,6 +7,23 @@ sequence at a time. ``observe`` never writes.
 Properties handed to a kind are fully resolved CloudFormation properties
 (no intrinsics, no Unknowns) with the ``Tags`` property removed: tags are
 the engine's business and go through ``set_tags``.
+
+Slow operations: a kind never waits for AWS. No method sleeps or polls; each
+makes a bounded sequence of calls and returns.
+
+- When AWS is still working on a resource (a table CREATING, a NAT gateway
+  ``pending``, a distribution ``InProgress``), ``observe``, ``create`` or
+  ``update`` return an ``Observation`` whose ``pending`` says so in a few words
+  ("TableStatus CREATING"). The engine records the resource as Pending, makes
+  its dependents wait and looks again later; while an observation is pending
+  the engine attempts no change to the resource. A change AWS accepts only in
+  steps (one per call, only while the resource is ready) makes one step per
+  ``update`` and reports pending while steps remain: the next pass re-diffs
+  and asks for the next step.
+- A transient refusal (eventual consistency, the resource busy being modified
+  or its predecessor still being deleted) is raised as
+  ``TransientError(message, delay)``: the engine keeps the resource Pending
+  and retries the same change no sooner than ``delay`` seconds later.
 """
 
 from __future__ import annotations
@@ -36,12 +53,15 @@ class Observation:
     how a user would write them (e.g. policy documents as dicts).
     ``tags`` is None for kinds that cannot be tagged.
     ``attributes`` holds ``Fn::GetAtt`` attributes plus ``Ref`` under the key "Ref".
+    ``pending`` is set while AWS is still working on the resource: what it is doing, in a
+    few words ("TableStatus CREATING"); None when the resource is ready.
     """
 
     physical_id: str
     properties: Props
     tags: dict[str, str] | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    pending: str | None = None
 
 
 def is_intrinsic(value: Any) -> bool:
@@ -54,7 +74,12 @@ def is_intrinsic(value: Any) -> bool:
 
 
 class TransientError(Exception):
-    """AWS has not caught up yet (eventual consistency): the same call may succeed later."""
+    """AWS has not caught up yet (eventual consistency, a resource busy being modified): the
+    same change may succeed later. The engine retries it after ``delay`` seconds, no sooner."""
+
+    def __init__(self, message: str, delay: float = 15.0):
+        super().__init__(message)
+        self.delay = delay
 
 
 class Kind:
@@ -171,8 +196,10 @@ class Kind:
         raise NotImplementedError
 
     def update(self, physical_id: str, desired: Props, observed: Observation,
-               changed: frozenset[str]) -> None:
-        """Bring the named top-level properties (``changed``) to ``desired`` in place."""
+               changed: frozenset[str]) -> Observation | None:
+        """Bring the named top-level properties (``changed``) to ``desired`` in place. May
+        return an Observation whose ``pending`` says AWS is still applying the change (or
+        that steps remain); None means done."""
         raise NotImplementedError
 
     def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:

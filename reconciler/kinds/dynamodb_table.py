@@ -1,8 +1,12 @@
 """AWS::DynamoDB::Table: tables with billing, GSIs, TTL, SSE, streams, PITR and protection.
 
 DynamoDB accepts one structural change per UpdateTable call and only while the
-table and its indexes are ACTIVE, so updates run as a sequence of calls with a
-wait between them. Shape mapping lives in ``dynamodb_table_shape``.
+table and its indexes are ACTIVE. The kind never waits for that: observe reports
+the table pending while it or an index is not ACTIVE, create returns as soon as
+CreateTable answers, and an update makes one UpdateTable step per pass and
+reports pending while steps remain (the engine re-plans and asks for the next
+one once the table is ACTIVE again). Shape mapping lives in
+``dynamodb_table_shape``.
 """
 
 from __future__ import annotations
@@ -10,12 +14,11 @@ from __future__ import annotations
 import re
 import secrets
 import string
-import time
-from typing import Any, ClassVar
+from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconciler.aws.eventual import error_code, is_not_found, retry_while_propagating
+from reconciler.aws.eventual import error_code, is_not_found
 from reconciler.aws.normalize import same_identifier, tags_to_dict
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import dynamodb_table_shape as shape
@@ -23,6 +26,9 @@ from reconciler.kinds.base import Kind, Observation, Props, TransientError
 
 # Right after CreateTable, AWS may refuse PITR until continuous backups are set up.
 _BACKUPS_PENDING = frozenset({"ContinuousBackupsUnavailableException"})
+_BACKUPS_RETRY_SECONDS = 10.0
+# A replacement's CreateTable while the old table (same name) is still DELETING.
+_NAME_BUSY_RETRY_SECONDS = 15.0
 _NAME_CHARS = re.compile(r"[^a-zA-Z0-9_.-]+")
 _MAX_NAME = 255
 
@@ -41,10 +47,6 @@ class DynamoDBTable(Kind):
     replace_on = frozenset({"TableName", "KeySchema"})
     identifier_paths = frozenset({"/SSESpecification/KMSMasterKeyId"})
     data_bearing = True
-
-    # Waiting for ACTIVE: GSI backfills on large tables take a long time.
-    wait_timeout_seconds: ClassVar[float] = 3600.0
-    poll_seconds: ClassVar[float] = 5.0
 
     @property
     def _ddb(self) -> Any:
@@ -94,6 +96,7 @@ class DynamoDBTable(Kind):
             properties=props,
             tags=self._tags(table["TableArn"]),
             attributes=_attributes(table),
+            pending=_pending(table),
         )
 
     def _describe(self, name: str) -> dict[str, Any] | None:
@@ -131,38 +134,47 @@ class DynamoDBTable(Kind):
 
     def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
                ) -> Observation:
+        """CreateTable, then (once ACTIVE: at once on moto, a pass later on AWS) TTL and PITR."""
         name = desired["TableName"]
-        self._ddb.create_table(**shape.create_arguments(desired, tags))
-        table = self._wait_active(name)
-        ttl = desired.get("TimeToLiveSpecification")
-        if ttl and ttl.get("Enabled"):
-            self._set_time_to_live(name, ttl, current=None)
-        pitr = desired.get("PointInTimeRecoverySpecification")
-        if pitr and pitr.get("PointInTimeRecoveryEnabled"):
-            self._set_point_in_time_recovery(name, pitr)
+        try:
+            table = self._ddb.create_table(
+                **shape.create_arguments(desired, tags))["TableDescription"]
+        except ClientError as exc:
+            self._raise_if_name_busy(name, exc)
+            raise
+        pending = _pending(table)
+        if pending is None:
+            ttl = desired.get("TimeToLiveSpecification")
+            if ttl and ttl.get("Enabled"):
+                self._set_time_to_live(name, ttl, current=None)
+            pitr = desired.get("PointInTimeRecoverySpecification")
+            if pitr and pitr.get("PointInTimeRecoveryEnabled"):
+                self._set_point_in_time_recovery(name, pitr)
         return Observation(physical_id=name, properties={}, tags=dict(tags),
-                           attributes=_attributes(table))
+                           attributes=_attributes(table), pending=pending)
+
+    def _raise_if_name_busy(self, name: str, exc: ClientError) -> None:
+        """A replacement creates under the old name; AWS refuses while the old one deletes."""
+        if error_code(exc) != "ResourceInUseException":
+            return
+        table = self._describe(name)
+        if table is not None and table.get("TableStatus") == "DELETING":
+            raise TransientError(f"DynamoDB table {name}: the previous table of this name is "
+                                 "still being deleted", delay=_NAME_BUSY_RETRY_SECONDS) from exc
 
     # --- update -----------------------------------------------------------------------------
 
     def update(self, physical_id: str, desired: Props, observed: Observation,
-               changed: frozenset[str]) -> None:
+               changed: frozenset[str]) -> Observation | None:
+        """TTL and PITR, then at most one UpdateTable step; pending while AWS applies it or
+        steps remain. Costs a DescribeTable plus the calls of what changed."""
         name = physical_id
-        table = self._wait_active(name)
-        if changed & {"BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes"}:
-            table = self._update_capacity_and_indexes(name, table, desired, changed)
-        if "SSESpecification" in changed:
-            self._ddb.update_table(
-                TableName=name,
-                SSESpecification=shape.sse_arguments(desired.get("SSESpecification")))
-            table = self._wait_active(name)
-        if "StreamSpecification" in changed:
-            table = self._update_stream(name, table, desired.get("StreamSpecification"))
-        if "DeletionProtectionEnabled" in changed:
-            self._ddb.update_table(
-                TableName=name,
-                DeletionProtectionEnabled=bool(desired.get("DeletionProtectionEnabled")))
-            self._wait_active(name)
+        table = self._describe(name)
+        if table is None:
+            raise ReconcilerError(f"DynamoDB table {name} disappeared while being changed")
+        busy = _pending(table)
+        if busy:  # changed by someone else since the plan looked: the next pass re-diffs
+            return self._after(observed, table, busy)
         if "TimeToLiveSpecification" in changed:
             current = self._ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
             self._set_time_to_live(name, desired.get("TimeToLiveSpecification") or {},
@@ -171,10 +183,52 @@ class DynamoDBTable(Kind):
             self._set_point_in_time_recovery(
                 name, desired.get("PointInTimeRecoverySpecification")
                 or {"PointInTimeRecoveryEnabled": False})
+        steps = self._update_steps(table, desired, changed)
+        if not steps:
+            return None
+        what, arguments = steps[0]
+        answer = self._ddb.update_table(TableName=name, **arguments).get("TableDescription")
+        status = _pending(answer) if answer else None  # AWS: UPDATING; moto: ACTIVE at once
+        parts = [status] if status else []
+        if len(steps) > 1:
+            parts.append(f"{what} requested, {len(steps) - 1} more UpdateTable step"
+                         f"{'s' if len(steps) > 2 else ''} to go ({steps[1][0]} next)")
+        if not parts:
+            return None
+        return self._after(observed, answer or table, "; ".join(parts))
 
-    def _update_capacity_and_indexes(self, name: str, table: dict[str, Any], desired: Props,
-                                     changed: frozenset[str]) -> dict[str, Any]:
-        """Index deletes, then billing/throughput, then index creates: one change per call."""
+    @staticmethod
+    def _after(observed: Observation, table: dict[str, Any], pending: str) -> Observation:
+        return Observation(observed.physical_id, observed.properties, observed.tags,
+                           _attributes(table) if "TableArn" in table else observed.attributes,
+                           pending=pending)
+
+    def _update_steps(self, table: dict[str, Any], desired: Props,
+                      changed: frozenset[str]) -> list[tuple[str, Props]]:
+        """The UpdateTable calls still needed, in the order AWS accepts them, one structural
+        change each: index deletes, billing/throughput, index creates, encryption, stream
+        (an enabled stream's view type cannot change: disable, then enable), protection."""
+        steps: list[tuple[str, Props]] = []
+        if changed & {"BillingMode", "ProvisionedThroughput", "GlobalSecondaryIndexes"}:
+            steps += self._capacity_and_index_steps(table, desired, changed)
+        if "SSESpecification" in changed:
+            steps.append(("encryption change", {
+                "SSESpecification": shape.sse_arguments(desired.get("SSESpecification"))}))
+        if "StreamSpecification" in changed:
+            wanted = desired.get("StreamSpecification")
+            if (table.get("StreamSpecification") or {}).get("StreamEnabled"):
+                steps.append(("stream disable",
+                              {"StreamSpecification": {"StreamEnabled": False}}))
+            if wanted:
+                steps.append(("stream enable", {"StreamSpecification": {
+                    "StreamEnabled": True, "StreamViewType": wanted["StreamViewType"]}}))
+        if "DeletionProtectionEnabled" in changed:
+            steps.append(("deletion protection change", {
+                "DeletionProtectionEnabled": bool(desired.get("DeletionProtectionEnabled"))}))
+        return steps
+
+    def _capacity_and_index_steps(self, table: dict[str, Any], desired: Props,
+                                  changed: frozenset[str]) -> list[tuple[str, Props]]:
         mode = desired.get("BillingMode", shape.PROVISIONED)
         current = {g["IndexName"]: g for g in shape.table_properties(
             table, desired)["GlobalSecondaryIndexes"]}
@@ -185,24 +239,18 @@ class DynamoDBTable(Kind):
             to_delete = [n for n in current
                          if n not in wanted or shape.index_needs_rebuild(current[n], wanted[n])]
             to_create = [g for n, g in wanted.items() if n not in current or n in to_delete]
-        for index_name in to_delete:
-            self._ddb.update_table(TableName=name, GlobalSecondaryIndexUpdates=[
-                {"Delete": {"IndexName": index_name}}])
-            table = self._wait_active(name)
-
+        steps: list[tuple[str, Props]] = [
+            (f"index {n} delete", {"GlobalSecondaryIndexUpdates": [{"Delete": {"IndexName": n}}]})
+            for n in to_delete]
         args = self._capacity_arguments(table, desired, mode,
                                         [n for n in current if n not in to_delete])
         if args:
-            self._ddb.update_table(TableName=name, **args)
-            table = self._wait_active(name)
-
-        for index in to_create:
-            self._ddb.update_table(
-                TableName=name,
-                AttributeDefinitions=list(desired.get("AttributeDefinitions") or ()),
-                GlobalSecondaryIndexUpdates=[{"Create": shape.index_arguments(index, mode)}])
-            table = self._wait_active(name)
-        return table
+            steps.append(("billing and throughput change", args))
+        steps += [(f"index {index['IndexName']} create", {
+            "AttributeDefinitions": list(desired.get("AttributeDefinitions") or ()),
+            "GlobalSecondaryIndexUpdates": [{"Create": shape.index_arguments(index, mode)}]})
+            for index in to_create]
+        return steps
 
     def _capacity_arguments(self, table: dict[str, Any], desired: Props, mode: str,
                             kept_indexes: list[str]) -> Props:
@@ -230,18 +278,6 @@ class DynamoDBTable(Kind):
             args["GlobalSecondaryIndexUpdates"] = updates
         return args
 
-    def _update_stream(self, name: str, table: dict[str, Any],
-                       wanted: Props | None) -> dict[str, Any]:
-        # An enabled stream's view type cannot change: disable it, then enable the new one.
-        if (table.get("StreamSpecification") or {}).get("StreamEnabled"):
-            self._ddb.update_table(TableName=name, StreamSpecification={"StreamEnabled": False})
-            table = self._wait_active(name)
-        if wanted:
-            self._ddb.update_table(TableName=name, StreamSpecification={
-                "StreamEnabled": True, "StreamViewType": wanted["StreamViewType"]})
-            table = self._wait_active(name)
-        return table
-
     def _set_time_to_live(self, name: str, wanted: Props,
                           current: dict[str, Any] | None) -> None:
         current = current or {}
@@ -260,27 +296,14 @@ class DynamoDBTable(Kind):
         spec: Props = {"PointInTimeRecoveryEnabled": bool(wanted.get("PointInTimeRecoveryEnabled"))}
         if spec["PointInTimeRecoveryEnabled"] and "RecoveryPeriodInDays" in wanted:
             spec["RecoveryPeriodInDays"] = int(wanted["RecoveryPeriodInDays"])
-        retry_while_propagating(
-            lambda: self._ddb.update_continuous_backups(
-                TableName=name, PointInTimeRecoverySpecification=spec),
-            codes=_BACKUPS_PENDING)
-
-    def _wait_active(self, name: str) -> dict[str, Any]:
-        """Poll until the table and every index are ACTIVE; returns the last description."""
-        deadline = time.monotonic() + self.wait_timeout_seconds
-        while True:
-            table = self._describe(name)
-            if table is None:
-                raise ReconcilerError(f"DynamoDB table {name} disappeared while being changed")
-            indexes = table.get("GlobalSecondaryIndexes") or ()
-            if table.get("TableStatus") == "ACTIVE" and all(
-                    g.get("IndexStatus", "ACTIVE") == "ACTIVE" for g in indexes):
-                return table
-            if time.monotonic() >= deadline:
-                raise TransientError(
-                    f"DynamoDB table {name} not ACTIVE after {self.wait_timeout_seconds:.0f}s "
-                    f"(status {table.get('TableStatus')})")
-            time.sleep(self.poll_seconds)
+        try:
+            self._ddb.update_continuous_backups(TableName=name,
+                                                PointInTimeRecoverySpecification=spec)
+        except ClientError as exc:
+            if error_code(exc) in _BACKUPS_PENDING:
+                raise TransientError(f"DynamoDB table {name}: continuous backups are not "
+                                     "available yet", delay=_BACKUPS_RETRY_SECONDS) from exc
+            raise
 
     # --- tags -------------------------------------------------------------------------------
 
@@ -312,12 +335,18 @@ class DynamoDBTable(Kind):
                     f"DynamoDB table {physical_id} has DeletionProtectionEnabled; set it to "
                     "false before deleting the table") from exc
             raise
-        # Wait until the name is free: a replacement creates a table under the same name.
-        self._ddb.get_waiter("table_not_exists").wait(
-            TableName=physical_id,
-            WaiterConfig={"Delay": max(1, int(self.poll_seconds)),
-                          "MaxAttempts": max(1, int(self.wait_timeout_seconds
-                                                    / max(1.0, self.poll_seconds)))})
+        # No wait for the name to be free: a replacement's create retries meanwhile.
+
+
+def _pending(table: dict[str, Any]) -> str | None:
+    """What AWS is still doing to the table or an index, or None when all are ACTIVE."""
+    status = table.get("TableStatus", "ACTIVE")
+    if status != "ACTIVE":
+        return f"TableStatus {status}"
+    for index in table.get("GlobalSecondaryIndexes") or ():
+        if index.get("IndexStatus", "ACTIVE") != "ACTIVE":
+            return f"index {index['IndexName']} {index['IndexStatus']}"
+    return None
 
 
 def _attributes(table: dict[str, Any]) -> dict[str, Any]:

@@ -73,6 +73,7 @@ class TypeSchema:
             updatable=bool(tagging.get("tagUpdatable", taggable)),
             permissions=tuple(tagging.get("permissions", ())),
         )
+        self._unordered: dict[Path, bool] = {}
         self.handler_permissions: dict[str, tuple[str, ...]] = {
             name: tuple(handler.get("permissions", ()))
             for name, handler in (document.get("handlers") or {}).items()}
@@ -113,18 +114,17 @@ class TypeSchema:
 
     def unordered(self, path: Path) -> bool:
         """A list whose order carries no meaning (``insertionOrder: false``)."""
-        return _unordered(self.type_name, tuple("*" if p.isdigit() else p for p in path))
+        generic = tuple("*" if p.isdigit() else p for p in path)
+        if generic not in self._unordered:
+            node = self.node(generic)
+            self._unordered[generic] = (node.get("type") == "array"
+                                        and node.get("insertionOrder") is False)
+        return self._unordered[generic]
 
     def permissions(self, handlers: Iterable[str] = HANDLERS) -> frozenset[str]:
         """The IAM actions CloudFormation's handlers need, plus the tagging permissions."""
         actions = {a for h in handlers for a in self.handler_permissions.get(h, ())}
         return frozenset(actions | set(self.tagging.permissions))
-
-
-@functools.cache
-def _unordered(type_name: str, path: Path) -> bool:
-    node = schema_for(type_name).node(path)
-    return node.get("type") == "array" and node.get("insertionOrder") is False
 
 
 @functools.cache

@@ -33,8 +33,11 @@ def render_change(change: Change) -> list[str]:
     notes = []
     if change.blocked:
         notes.append("blocked")
-    if change.result not in (Result.PENDING,):
+    if change.result != Result.NOT_RUN:
         notes.append(str(change.result))
+    if (change.status == Status.PENDING and change.action != Action.NONE
+            and change.result != Result.PENDING):
+        notes.append("pending")  # planned, but AWS is still at work on the resource
     line = f"{head}: {verb}" + (f" [{', '.join(notes)}]" if notes else "")
     lines = [line]
     if change.physical_id and change.action != Action.CREATE:
@@ -85,10 +88,12 @@ def summary_line(plan: Plan, applied: bool = False) -> str:
             counts[change.action] += 1
     blocked = sum(1 for c in plan.changes if c.blocked)
     errors = sum(1 for c in plan.changes if c.status == Status.ERROR)
+    # Shown only when there are some, so scripts reading the line see it unchanged otherwise.
+    pending = f"{len(plan.pending)} pending, " if plan.pending else ""
     if applied:
         skipped = sum(1 for c in plan.changes if c.result == Result.SKIPPED)
         parts = [f"{n} {_DONE[a]}" for a, n in counts.items()]
         return (f"Apply: {', '.join(parts)}; {blocked} blocked, {skipped} skipped, "
-                f"{errors} failed.")
+                f"{pending}{errors} failed.")
     parts = [f"{n} to {a}" for a, n in counts.items()]
-    return f"Plan: {', '.join(parts)}; {blocked} blocked, {errors} errors."
+    return f"Plan: {', '.join(parts)}; {blocked} blocked, {pending}{errors} errors."

@@ -48,7 +48,7 @@ def render_status(data: dict[str, Any]) -> str:
         flag = " (blocked)" if r["blocked"] else ""
         line = f"{r['resource']:<{width}}  {r['type']:<38} {r['status']}{flag}"
         if r["action"] != "none":
-            line += f"  pending: {r['action']}"
+            line += f"  to do: {r['action']}"
         lines.append(line)
         if r["reason"] and r["status"] != "InSync":
             lines.append(f"{'':<{width}}  {r['reason']}")
