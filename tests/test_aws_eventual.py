@@ -1,9 +1,9 @@
-"""Retries for AWS's eventual consistency, tested with botocore's Stubber.
+"""AWS's eventual consistency as transient errors, tested with botocore's Stubber.
 
 moto applies every change at once, so it can never answer "not propagated yet";
 these tests script those answers with ``botocore.stub.Stubber`` (which still checks
-each request against the real service model) and record the backoff delays
-instead of sleeping.
+each request against the real service model). A kind answers them with a
+TransientError the engine retries later; nothing sleeps.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from botocore.exceptions import ClientError
 from botocore.stub import ANY, Stubber
 
 from reconciler.aws import eventual
-from reconciler.aws.eventual import retry_while_propagating
 from reconciler.kinds.base import TransientError
 from reconciler.kinds.iam_role import IamRole
 from reconciler.kinds.kms_key import KmsKey
@@ -59,58 +58,9 @@ def stubbed() -> Iterator[StubbedClients]:
         stubber.assert_no_pending_responses()
 
 
-# --- retry_while_propagating ----------------------------------------------------------------
-
-def _role_call(stubbed: StubbedClients) -> Any:
-    iam = stubbed.client("iam")
-    return lambda: iam.get_role(RoleName="app")
-
-
 def _role_response() -> dict[str, Any]:
     return {"Role": {"Path": "/", "RoleName": "app", "RoleId": "AROAEXAMPLEEXAMPLE1",
                      "Arn": ROLE_ARN, "CreateDate": "2024-01-01T00:00:00Z"}}
-
-
-RETRIES = [
-    # name, errors before success (code, message), codes, message filter, delays, succeeds
-    ("succeeds at once", [], {"NoSuchEntity"}, (), [], True),
-    ("backs off then succeeds", [("NoSuchEntity", "not yet")] * 3, {"NoSuchEntity"}, (),
-     [1.0, 2.0, 4.0], True),
-    ("delay is capped", [("NoSuchEntity", "not yet")] * 6, {"NoSuchEntity"}, (),
-     [1.0, 2.0, 4.0, 8.0, 8.0, 8.0], True),
-    ("other codes are not retried", [("AccessDenied", "no")], {"NoSuchEntity"}, (), [], False),
-    ("message filter must match", [("MalformedPolicyDocument", "Syntax errors in policy")],
-     {"MalformedPolicyDocument"}, ("Invalid principal",), [], False),
-    ("message filter matches", [("MalformedPolicyDocument", "Invalid principal in policy")],
-     {"MalformedPolicyDocument"}, ("Invalid principal",), [1.0], True),
-    ("gives up after the last attempt", [("NoSuchEntity", "not yet")] * 8, {"NoSuchEntity"}, (),
-     [1.0, 2.0, 4.0, 8.0, 8.0, 8.0, 8.0], False),
-]
-
-
-@pytest.mark.parametrize(("errors", "codes", "contains", "expected", "succeeds"),
-                         [r[1:] for r in RETRIES], ids=[r[0] for r in RETRIES])
-def test_retry_while_propagating(stubbed: StubbedClients, errors: list[tuple[str, str]],
-                                 codes: set[str], contains: tuple[str, ...],
-                                 expected: list[float], succeeds: bool) -> None:
-    stub = stubbed.stub("iam")
-    for code, message in errors:
-        stub.add_client_error("get_role", service_error_code=code, service_message=message,
-                              http_status_code=404 if code == "NoSuchEntity" else 400)
-    if succeeds:
-        stub.add_response("get_role", _role_response(), {"RoleName": "app"})
-    slept: list[float] = []
-    call = _role_call(stubbed)
-    if succeeds:
-        result = retry_while_propagating(call, codes=frozenset(codes), message_contains=contains,
-                                         sleep=slept.append)
-        assert result["Role"]["Arn"] == ROLE_ARN
-    else:
-        with pytest.raises(ClientError) as raised:
-            retry_while_propagating(call, codes=frozenset(codes), message_contains=contains,
-                                    sleep=slept.append)
-        assert raised.value.response["Error"]["Code"] == errors[-1][0]
-    assert slept == expected
 
 
 def test_is_not_found_knows_the_usual_codes() -> None:

@@ -192,7 +192,7 @@ def test_create_outside_us_east_1_sets_location(aws: Any) -> None:
     assert created.attributes["RegionalDomainName"] == f"{NAME}.s3.eu-west-1.amazonaws.com"
     # eu-west-1 has a dashed website endpoint; newer regions use a dot.
     assert created.attributes["WebsiteURL"] == f"http://{NAME}.s3-website-eu-west-1.amazonaws.com"
-    other = S3Bucket(AwsClients(region="eu-central-1"))._attributes("x-bucket")
+    other = S3Bucket(AwsClients(region="eu-central-1")).attributes_from({}, "x-bucket")
     assert other["WebsiteURL"] == "http://x-bucket.s3-website.eu-central-1.amazonaws.com"
 
 

@@ -40,6 +40,8 @@ class Call:
     result: str | None = None  # JMESPath into the response; ``{id}`` is the physical ID
     off: str | None = None  # operation for a false or removed value (DisableKey, Delete...)
     id_member: str | None = None  # where this call takes the physical ID, if not the identifier
+    # Error codes of a read meaning "not configured" (the property has no value), not failure.
+    absent: tuple[str, ...] = ()
 
     def __hash__(self) -> int:
         return hash((self.operation, self.off))
@@ -165,9 +167,7 @@ class DeclaredKind(Kind):
 
     def observe(self, physical_id: str, desired: Props) -> Observation | None:
         try:
-            resource = self.answer(
-                self.read_call, self.invoke(self.read_call, physical_id, reading=True),
-                physical_id)
+            resource = self.read(physical_id)
             if not resource or not self.exists(resource):
                 return None
             props = self.properties_from(resource, desired)
@@ -181,6 +181,11 @@ class DeclaredKind(Kind):
             raise
         return Observation(physical_id=physical_id, properties=props, tags=tags,
                            attributes=self.attributes_from(resource, physical_id))
+
+    def read(self, physical_id: str) -> dict[str, Any] | None:
+        """The read call's answer about the resource (None or {}: no such resource)."""
+        return self.answer(self.read_call, self.invoke(self.read_call, physical_id, reading=True),
+                           physical_id)
 
     def exists(self, resource: dict[str, Any]) -> bool:
         """False for an answer that describes something gone (deleted, scheduled to be)."""
@@ -215,8 +220,15 @@ class DeclaredKind(Kind):
     def read_property(self, prop: str, call: Step, physical_id: str, want: Any) -> Any:
         if isinstance(call, str):
             return getattr(self, call)(physical_id, want)
-        value = self.answer(call, self.invoke(call, physical_id, reading=True), physical_id)
-        return mapper.from_api(value, None, want)
+        try:
+            response = self.invoke(call, physical_id, reading=True)
+        except ClientError as exc:
+            if error_code(exc) in call.absent:
+                return None
+            raise
+        shape = _result_shape(self.operation(call.operation).output_shape, call.result)
+        return mapper.from_api(self.answer(call, response, physical_id), shape, want,
+                               call.renames, f"/{prop}")
 
     def attributes_from(self, resource: dict[str, Any], physical_id: str) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -307,8 +319,7 @@ class DeclaredKind(Kind):
         if calls.resource is None:
             return physical_id
         if resource is None:
-            resource = self.answer(self.read_call, self.invoke(self.read_call, physical_id),
-                                   physical_id)
+            resource = self.read(physical_id)
             if not resource:
                 raise ReconcilerError(f"{self.type_name} {physical_id} does not exist")
         return jmespath.search(calls.resource, resource)

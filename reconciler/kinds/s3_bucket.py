@@ -11,15 +11,15 @@ import ipaddress
 import re
 import secrets
 import string
-from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from reconciler.aws.eventual import error_code, is_not_found, retry_while_propagating
+from reconciler.aws.eventual import error_code, is_not_found
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import s3_bucket_lifecycle as lifecycle
-from reconciler.kinds.base import Kind, Observation, Props, is_intrinsic
+from reconciler.kinds.base import Observation, Props, is_intrinsic
+from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
@@ -31,17 +31,16 @@ _DASHED_WEBSITE_REGIONS = frozenset({
 })
 _PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
                         "RestrictPublicBuckets")
-# The "not configured" answer of each Get call; anything else is a real error.
-_ABSENT = {
-    "VersioningConfiguration": (),
-    "BucketEncryption": ("ServerSideEncryptionConfigurationNotFoundError",),
-    "PublicAccessBlockConfiguration": ("NoSuchPublicAccessBlockConfiguration",),
-    "LifecycleConfiguration": ("NoSuchLifecycleConfiguration",),
-    "OwnershipControls": ("OwnershipControlsNotFoundError",),
+# CloudFormation's shape of default encryption against the API's.
+_ENCRYPTION = {
+    "/BucketEncryption": "ServerSideEncryptionConfiguration",
+    "/BucketEncryption/ServerSideEncryptionConfiguration": "Rules",
+    "/BucketEncryption/ServerSideEncryptionConfiguration/*/ServerSideEncryptionByDefault":
+        "ApplyServerSideEncryptionByDefault",
 }
 
 
-class S3Bucket(Kind):
+class S3Bucket(DeclaredKind):
     type_name = "AWS::S3::Bucket"
     managed_properties = frozenset({
         "BucketName", "VersioningConfiguration", "BucketEncryption",
@@ -56,15 +55,35 @@ class S3Bucket(Kind):
     })
     data_bearing = True
 
-    @property
-    def _s3(self) -> Any:
-        return self.aws.client("s3")
-
-    # --- identity and validation ----------------------------------------------------------
-
-    def physical_id(self, props: Props) -> str | None:
-        name = props.get("BucketName")
-        return name if isinstance(name, str) else None
+    service, identifier = "s3", "Bucket"
+    # The tag set also proves the bucket exists: one call where HeadBucket would be a second.
+    read_call = Call("GetBucketTagging")
+    create_call = Call("CreateBucket", renames={"/BucketName": "Bucket"})
+    delete_call = Call("DeleteBucket")
+    gone_codes = ("NoSuchBucket",)
+    # A bucket made a moment ago can still answer NoSuchBucket to a sub-resource call.
+    transient_codes = {"NoSuchBucket": ()}
+    tag_calls = TagCalls("PutBucketTagging", "DeleteBucketTagging", result="TagSet")
+    readers = {
+        "VersioningConfiguration": "read_versioning",
+        "BucketEncryption": Call("GetBucketEncryption", renames=_ENCRYPTION,
+                                 result="ServerSideEncryptionConfiguration",
+                                 absent=("ServerSideEncryptionConfigurationNotFoundError",)),
+        "PublicAccessBlockConfiguration": "read_public_access_block",
+        "LifecycleConfiguration": "read_lifecycle",
+        "OwnershipControls": Call("GetBucketOwnershipControls", result="OwnershipControls",
+                                  absent=("OwnershipControlsNotFoundError",)),
+    }
+    # In this order: ownership and public access guard what the later settings expose.
+    writers = {
+        "OwnershipControls": Call("PutBucketOwnershipControls",
+                                  off="DeleteBucketOwnershipControls"),
+        "PublicAccessBlockConfiguration": "write_public_access_block",
+        "BucketEncryption": Call("PutBucketEncryption", renames=_ENCRYPTION,
+                                 off="DeleteBucketEncryption"),
+        "VersioningConfiguration": "write_versioning",
+        "LifecycleConfiguration": "write_lifecycle",
+    }
 
     def generated_name(self, logical_id: str, owner: str) -> Props:
         suffix = "".join(secrets.choice(string.ascii_lowercase + string.digits)
@@ -92,86 +111,48 @@ class S3Bucket(Kind):
 
     # --- observe ----------------------------------------------------------------------------
 
-    def observe(self, physical_id: str, desired: Props) -> Observation | None:
+    def read(self, physical_id: str) -> dict[str, Any] | None:
         try:
-            tag_set = self._s3.get_bucket_tagging(Bucket=physical_id)["TagSet"]
+            return dict(self.client.get_bucket_tagging(Bucket=physical_id))
         except ClientError as exc:
-            if is_not_found(exc, "NoSuchBucket"):
-                return None
             if error_code(exc) != "NoSuchTagSet":
                 raise
-            tag_set = []
-        readers: dict[str, Callable[[str, Any], Any]] = {
-            "VersioningConfiguration": self._read_versioning,
-            "BucketEncryption": self._read_encryption,
-            "PublicAccessBlockConfiguration": self._read_public_access_block,
-            "LifecycleConfiguration": self._read_lifecycle,
-            "OwnershipControls": self._read_ownership,
-        }
-        props: Props = {"BucketName": physical_id}
-        for name, read in readers.items():
-            if name not in desired:
-                continue  # not declared: not judged, so not read
-            try:
-                props[name] = read(physical_id, desired[name])
-            except ClientError as exc:
-                if error_code(exc) not in _ABSENT[name]:
-                    raise
-                props[name] = None
-        return Observation(
-            physical_id=physical_id,
-            properties=props,
-            tags={str(t["Key"]): str(t.get("Value", "")) for t in tag_set},
-            attributes=self._attributes(physical_id),
-        )
+            return {"TagSet": []}
 
-    def _read_versioning(self, bucket: str, want: Any) -> Any:
-        status = self._s3.get_bucket_versioning(Bucket=bucket).get("Status")
+    def read_versioning(self, bucket: str, want: Any) -> Any:
+        status = self.client.get_bucket_versioning(Bucket=bucket).get("Status")
         # A bucket never versioned has no status at all (not "Suspended").
         return {"Status": status} if status else None
 
-    def _read_encryption(self, bucket: str, want: Any) -> Any:
-        config = self._s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]
-        wanted = _dict(want).get("ServerSideEncryptionConfiguration")
-        wanted = wanted if isinstance(wanted, list) else []
-        rules = []
-        for index, rule in enumerate(config.get("Rules") or []):
-            want_rule = _dict(wanted[index]) if index < len(wanted) else {}
-            out: dict[str, Any] = {}
-            default = rule.get("ApplyServerSideEncryptionByDefault")
-            if default:
-                out["ServerSideEncryptionByDefault"] = {
-                    k: default[k] for k in ("SSEAlgorithm", "KMSMasterKeyID") if k in default
-                }
-            # S3 reports BucketKeyEnabled false even when nobody set it; false is the default.
-            if rule.get("BucketKeyEnabled") or "BucketKeyEnabled" in want_rule:
-                out["BucketKeyEnabled"] = bool(rule.get("BucketKeyEnabled"))
-            rules.append(out)
-        return {"ServerSideEncryptionConfiguration": rules}
-
-    def _read_public_access_block(self, bucket: str, want: Any) -> Any:
-        config = self._s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
-        declared = _dict(want)
+    def read_public_access_block(self, bucket: str, want: Any) -> Any:
+        try:
+            config = self.client.get_public_access_block(Bucket=bucket)[
+                "PublicAccessBlockConfiguration"]
+        except ClientError as exc:
+            if error_code(exc) != "NoSuchPublicAccessBlockConfiguration":
+                raise
+            return None
+        declared = want if isinstance(want, dict) else {}
         # Undeclared flags mean false: show only those declared or switched on.
         return {k: bool(config.get(k)) for k in _PUBLIC_ACCESS_FLAGS
                 if k in declared or config.get(k)}
 
-    def _read_lifecycle(self, bucket: str, want: Any) -> Any:
-        response = self._s3.get_bucket_lifecycle_configuration(Bucket=bucket)
-        return lifecycle.from_aws(response, _dict(want))
+    def read_lifecycle(self, bucket: str, want: Any) -> Any:
+        try:
+            response = self.client.get_bucket_lifecycle_configuration(Bucket=bucket)
+        except ClientError as exc:
+            if error_code(exc) != "NoSuchLifecycleConfiguration":
+                raise
+            return None
+        return lifecycle.from_aws(response, want if isinstance(want, dict) else {})
 
-    def _read_ownership(self, bucket: str, want: Any) -> Any:
-        controls = self._s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]
-        return {"Rules": [{"ObjectOwnership": r.get("ObjectOwnership")}
-                          for r in controls.get("Rules") or []]}
-
-    def _attributes(self, bucket: str) -> dict[str, Any]:
-        region, suffix = self.aws.region, _url_suffix(self.aws)
+    def attributes_from(self, resource: dict[str, Any], bucket: str) -> dict[str, Any]:
+        region, suffix = self.aws.region, str(getattr(self.aws, "url_suffix", "amazonaws.com"))
         website_host = (f"s3-website-{region}" if region in _DASHED_WEBSITE_REGIONS
                         else f"s3-website.{region}")
         return {
             "Ref": bucket,
-            "Arn": f"arn:{_partition(self.aws)}:s3:::{bucket}",
+            "Arn": f"arn:{getattr(self.aws, 'partition', 'aws')}:s3:::{bucket}",
             "DomainName": f"{bucket}.s3.{suffix}",
             "RegionalDomainName": f"{bucket}.s3.{region}.{suffix}",
             "DualStackDomainName": f"{bucket}.s3.dualstack.{region}.{suffix}",
@@ -187,68 +168,47 @@ class S3Bucket(Kind):
         # us-east-1 is the API's default and refuses an explicit LocationConstraint.
         if self.aws.region != "us-east-1":
             args["CreateBucketConfiguration"] = {"LocationConstraint": self.aws.region}
-        self._s3.create_bucket(**args)
-        # Tagging right away marks ownership before anything else can fail; a bucket made a
-        # moment ago can still answer NoSuchBucket to a sub-resource call.
-        if tags:
-            retry_while_propagating(lambda: self._put_tags(bucket, tags),
-                                    codes=frozenset({"NoSuchBucket"}))
-        self._apply(bucket, desired, frozenset(desired), observed=None)
+        # Never retried by botocore: a lost reply is found again by name and tags.
+        self.aws.client("s3", retries=False).create_bucket(**args)
+        # Tagging right away marks ownership before anything else can fail.
+        with self.transients("CreateBucket"):
+            if tags:
+                self._put_tags(bucket, tags)
+            self.write_all(bucket, desired, None,
+                           frozenset(p for p in desired if p in self.writers))
         return Observation(physical_id=bucket, properties={}, tags=dict(tags),
-                           attributes=self._attributes(bucket))
+                           attributes=self.attributes_from({}, bucket))
 
-    def update(self, physical_id: str, desired: Props, observed: Observation,
-               changed: frozenset[str]) -> None:
-        self._apply(physical_id, desired, changed, observed)
+    def write_public_access_block(self, bucket: str, values: Props,
+                                  observed: Observation | None) -> None:
+        block = values.get("PublicAccessBlockConfiguration")
+        if block is not None:
+            self.client.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
+                k: bool(block.get(k, False)) for k in _PUBLIC_ACCESS_FLAGS})
+        elif observed is not None:
+            self.client.delete_public_access_block(Bucket=bucket)
 
-    def _apply(self, bucket: str, desired: Props, names: frozenset[str],
-               observed: Observation | None) -> None:
-        s3 = self._s3
-        # Ownership and public access first: they guard what the later settings expose.
-        if "OwnershipControls" in names:
-            if desired.get("OwnershipControls"):
-                s3.put_bucket_ownership_controls(Bucket=bucket,
-                                                 OwnershipControls=desired["OwnershipControls"])
-            elif observed is not None:
-                s3.delete_bucket_ownership_controls(Bucket=bucket)
-        if "PublicAccessBlockConfiguration" in names:
-            block = desired.get("PublicAccessBlockConfiguration")
-            if block is not None:
-                s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={
-                    k: bool(block.get(k, False)) for k in _PUBLIC_ACCESS_FLAGS})
-            elif observed is not None:
-                s3.delete_public_access_block(Bucket=bucket)
-        if "BucketEncryption" in names:
-            if desired.get("BucketEncryption"):
-                s3.put_bucket_encryption(Bucket=bucket, ServerSideEncryptionConfiguration=(
-                    _encryption_to_aws(desired["BucketEncryption"])))
-            elif observed is not None:
-                s3.delete_bucket_encryption(Bucket=bucket)
-        if "VersioningConfiguration" in names:
-            status = _dict(desired.get("VersioningConfiguration")).get("Status")
-            if status is None and observed is not None:
-                # Versioning can never be removed, only suspended (CloudFormation's default).
-                was = _dict(observed.properties.get("VersioningConfiguration")).get("Status")
-                status = "Suspended" if was == "Enabled" else None
-            if status:
-                s3.put_bucket_versioning(Bucket=bucket,
-                                         VersioningConfiguration={"Status": status})
-        if "LifecycleConfiguration" in names:
-            if desired.get("LifecycleConfiguration"):
-                s3.put_bucket_lifecycle_configuration(
-                    Bucket=bucket, **lifecycle.to_aws(desired["LifecycleConfiguration"]))
-            elif observed is not None:
-                s3.delete_bucket_lifecycle(Bucket=bucket)
+    def write_versioning(self, bucket: str, values: Props, observed: Observation | None) -> None:
+        status = (values.get("VersioningConfiguration") or {}).get("Status")
+        if status is None and observed is not None:
+            # Versioning can never be removed, only suspended (CloudFormation's default).
+            was = (observed.properties.get("VersioningConfiguration") or {}).get("Status")
+            status = "Suspended" if was == "Enabled" else None
+        if status:
+            self.client.put_bucket_versioning(Bucket=bucket,
+                                              VersioningConfiguration={"Status": status})
+
+    def write_lifecycle(self, bucket: str, values: Props, observed: Observation | None) -> None:
+        config = values.get("LifecycleConfiguration")
+        if config:
+            self.client.put_bucket_lifecycle_configuration(Bucket=bucket,
+                                                           **lifecycle.to_aws(config))
+        elif observed is not None:
+            self.client.delete_bucket_lifecycle(Bucket=bucket)
 
     def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
         # S3 has no per-key tagging: read the set, edit it, write it back whole.
-        try:
-            current = self._s3.get_bucket_tagging(Bucket=physical_id)["TagSet"]
-        except ClientError as exc:
-            if error_code(exc) != "NoSuchTagSet":
-                raise
-            current = []
-        tags = {str(t["Key"]): str(t.get("Value", "")) for t in current}
+        tags = self.read_tags(physical_id, self.read(physical_id) or {})
         for key in remove:
             tags.pop(key, None)
         tags.update(add)
@@ -257,15 +217,15 @@ class S3Bucket(Kind):
         if tags:
             self._put_tags(physical_id, tags)
         else:
-            self._s3.delete_bucket_tagging(Bucket=physical_id)
+            self.client.delete_bucket_tagging(Bucket=physical_id)
 
     def _put_tags(self, bucket: str, tags: dict[str, str]) -> None:
-        self._s3.put_bucket_tagging(Bucket=bucket, Tagging={
+        self.client.put_bucket_tagging(Bucket=bucket, Tagging={
             "TagSet": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]})
 
     def delete(self, physical_id: str, desired: Props) -> None:
         try:
-            self._s3.delete_bucket(Bucket=physical_id)
+            self.client.delete_bucket(Bucket=physical_id)
         except ClientError as exc:
             if is_not_found(exc, "NoSuchBucket"):
                 return
@@ -323,18 +283,6 @@ def _encryption_issues(encryption: Any) -> list[tuple[str, str]]:
             found.append((f"{where}/ServerSideEncryptionByDefault/KMSMasterKeyID",
                           "KMSMasterKeyID applies only to SSEAlgorithm aws:kms or aws:kms:dsse"))
     return found
-
-
-def _encryption_to_aws(encryption: dict[str, Any]) -> dict[str, Any]:
-    rules = []
-    for rule in encryption.get("ServerSideEncryptionConfiguration") or []:
-        out: dict[str, Any] = {}
-        if rule.get("ServerSideEncryptionByDefault"):
-            out["ApplyServerSideEncryptionByDefault"] = dict(rule["ServerSideEncryptionByDefault"])
-        if "BucketKeyEnabled" in rule:
-            out["BucketKeyEnabled"] = bool(rule["BucketKeyEnabled"])
-        rules.append(out)
-    return {"Rules": rules}
 
 
 def _name_part(text: str) -> str:
