@@ -25,6 +25,7 @@ from reconciler.engine.model import MASK, DiffEntry
 from reconciler.kinds import mapper
 from reconciler.kinds.base import Kind
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.model_shapes import result_shape
 from reconciler.kinds.registry import _KINDS, catalog
 from reconciler.kinds.schema import path_pointer
 from reconciler.permissions import actions_for
@@ -142,9 +143,7 @@ def test_every_managed_property_is_read_and_written(type_name: str) -> None:
     kind = _kind(type_name)
     assert issubclass(kind, DeclaredKind)
     model = boto3.client(kind.service, region_name="us-east-1").meta.service_model
-    from reconciler.kinds.declared import _result_shape
-
-    read = _result_shape(model.operation_model(kind.read_call.operation).output_shape,
+    read = result_shape(model.operation_model(kind.read_call.operation).output_shape,
                          kind.read_call.result)
     create = model.operation_model(kind.create_call.operation).input_shape
     tag_property = kind.type_schema().tagging.tag_property

@@ -23,6 +23,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation, Props, TransientError
 from reconciler.kinds.dynamodb_table import DynamoDBTable
 from reconciler.template.model import Unknown
+from reconciler.template.schema_check import check_properties
 from tests.harness import Stack
 
 ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/"
@@ -621,7 +622,6 @@ INVALID = [
                                 GlobalSecondaryIndexes=[index("by-owner", "owner",
                                                               throughput=(1, 1))]),
      ["/ProvisionedThroughput/ReadCapacityUnits"]),
-    ("unknown-billing-mode", changed(VALID, BillingMode="ON_DEMAND"), ["/BillingMode"]),
     ("key-not-defined", changed(VALID, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}]),
      ["/KeySchema/0/AttributeName", "/AttributeDefinitions/0"]),
     ("index-key-not-defined", changed(VALID, AttributeDefinitions=pk("pk")),
@@ -637,8 +637,6 @@ INVALID = [
      ["/SSESpecification/KMSMasterKeyId"]),
     ("ttl-without-attribute", changed(VALID, TimeToLiveSpecification={"Enabled": True}),
      ["/TimeToLiveSpecification/AttributeName"]),
-    ("stream-view-type", changed(VALID, StreamSpecification={"StreamViewType": "ALL"}),
-     ["/StreamSpecification/StreamViewType"]),
     ("include-without-attributes",
      changed(VALID, GlobalSecondaryIndexes=[index("by-owner", "owner", "INCLUDE")]),
      ["/GlobalSecondaryIndexes/0/Projection/NonKeyAttributes"]),
@@ -662,6 +660,20 @@ INVALID = [
                          ids=[c[0] for c in INVALID])
 def test_validate_rejects_what_aws_would(props: Props, pointers: list[str]) -> None:
     assert [p for p, _ in DynamoDBTable.validate(props)] == pointers
+
+
+@pytest.mark.parametrize(("props", "where"), [
+    (changed(VALID, BillingMode="ON_DEMAND"), "BillingMode"),
+    (changed(VALID, StreamSpecification={"StreamViewType": "ALL"}),
+     "StreamSpecification.StreamViewType"),
+    (changed(VALID, GlobalSecondaryIndexes=[index("by owner", "owner")]),
+     "GlobalSecondaryIndexes[0].IndexName"),
+], ids=["billing-mode", "stream-view-type", "index-name"])
+def test_the_schema_refuses_what_it_states(props: Props, where: str) -> None:
+    """Enums and patterns the schema states are checked there, not restated by the kind."""
+    issues = [str(i) for i in check_properties("T", "AWS::DynamoDB::Table", props,
+                                               DynamoDBTable, "f.yaml", 1)]
+    assert any(f"T (AWS::DynamoDB::Table) {where}:" in i for i in issues), issues
 
 
 @pytest.mark.parametrize("props", [

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import secrets
 import string
-import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,13 +20,14 @@ from typing import Any, ClassVar
 
 import jmespath
 from botocore.exceptions import ClientError
-from botocore.model import OperationModel, Shape
+from botocore.model import OperationModel
 
 from reconciler.aws.eventual import error_code, is_not_found
-from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
+from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, same_identifier
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import mapper
 from reconciler.kinds.base import Kind, Observation, Props, TransientError
+from reconciler.kinds.model_shapes import method_name, result_shape, tag_member, token_for
 
 
 @dataclass(frozen=True)
@@ -139,9 +139,9 @@ class DeclaredKind(Kind):
                 args[member] = mapper.to_api(value, model.input_shape.members[member],
                                              call.renames, f"/{key}")
         if reading:  # "not found" on a read means gone, never "not yet"
-            return dict(getattr(client or self.client, _snake(op))(**args))
+            return dict(getattr(client or self.client, method_name(op))(**args))
         with self.transients(op):
-            return dict(getattr(client or self.client, _snake(op))(**args))
+            return dict(getattr(client or self.client, method_name(op))(**args))
 
     @contextmanager
     def transients(self, operation: str) -> Iterator[None]:
@@ -193,7 +193,7 @@ class DeclaredKind(Kind):
 
     def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
         """Declared properties as the read call answers them (None where it does not)."""
-        shape = _result_shape(self.operation(self.read_call.operation).output_shape,
+        shape = result_shape(self.operation(self.read_call.operation).output_shape,
                               self.read_call.result)
         props: Props = {}
         policies = {p.strip("/") for p in self.policy_paths}
@@ -226,7 +226,7 @@ class DeclaredKind(Kind):
             if error_code(exc) in call.absent:
                 return None
             raise
-        shape = _result_shape(self.operation(call.operation).output_shape, call.result)
+        shape = result_shape(self.operation(call.operation).output_shape, call.result)
         return mapper.from_api(self.answer(call, response, physical_id), shape, want,
                                call.renames, f"/{prop}")
 
@@ -250,12 +250,12 @@ class DeclaredKind(Kind):
         args = {k: v for k, v in desired.items()
                 if mapper.member_for(model.input_shape, k, f"/{k}", call.renames) in members}
         extra: dict[str, Any] = {}
-        tag_member = _tag_member(model.input_shape)
-        if tags and tag_member is not None:
-            extra[tag_member] = mapper.tags_to_api(tags, members[tag_member])
+        tags_at = tag_member(model.input_shape)
+        if tags and tags_at is not None:
+            extra[tags_at] = mapper.tags_to_api(tags, members[tags_at])
         tokens = [m for m in (*model.idempotent_members, self.token_member) if m]
         for member in tokens:
-            extra[member] = _token(token, members[member])
+            extra[member] = token_for(token, members[member])
         # Without a token a retried create is a second resource: botocore must not retry it.
         client = self.client if tokens else self.aws.client(self.service, retries=False)
         try:
@@ -270,7 +270,7 @@ class DeclaredKind(Kind):
                           else self.physical_id(desired))
         rest = frozenset(p for p in desired if p in self.writers and p not in args)
         self.write_all(physical_id, desired, None, rest)
-        if tags and tag_member is None and self.tag_calls is not None:
+        if tags and tags_at is None and self.tag_calls is not None:
             self.set_tags(physical_id, tags, [])
         observed = self.observe(physical_id, desired)
         if observed is None:  # eventually consistent reads: the next pass will see it
@@ -336,7 +336,7 @@ class DeclaredKind(Kind):
         if calls.list is None:
             return mapper.tags_from_api(jmespath.search(calls.result, resource))
         target = self._tag_target(physical_id, resource)
-        response = getattr(self.client, _snake(calls.list))(
+        response = getattr(self.client, method_name(calls.list))(
             **{self._tag_param(calls.list): target})
         return mapper.tags_from_api(jmespath.search(calls.result, response))
 
@@ -348,13 +348,13 @@ class DeclaredKind(Kind):
         if remove:
             shape = self.operation(calls.untag).input_shape
             keys = next(m for m in shape.members if m.lower().endswith("keys"))
-            getattr(self.client, _snake(calls.untag))(
+            getattr(self.client, method_name(calls.untag))(
                 **{self._tag_param(calls.untag): target, keys: remove})
         if add:
             shape = self.operation(calls.tag).input_shape
-            member = _tag_member(shape)
+            member = tag_member(shape)
             assert member is not None, f"{calls.tag} takes no tags"
-            getattr(self.client, _snake(calls.tag))(
+            getattr(self.client, method_name(calls.tag))(
                 **{self._tag_param(calls.tag): target,
                    member: mapper.tags_to_api(add, shape.members[member])})
 
@@ -367,45 +367,29 @@ _THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceed
                         "TooManyRequestsException"})
 
 
+def kms_key_as_declared(aws: Any, actual: Any, wanted: Any) -> Any:
+    """The KMS key AWS reports, in the declared spelling when both name the same key.
+
+    An ID and an ARN compare equal in the diff; an alias names a key only through KMS,
+    so one DescribeKey per alias resolves it (a key we cannot see compares as written).
+    """
+    if not (isinstance(wanted, str) and isinstance(actual, str)) or same_identifier(
+            actual, wanted) or "alias/" not in actual + wanted:
+        return actual
+
+    def key_arn(reference: str) -> str | None:
+        if "alias/" not in reference:
+            return reference
+        try:
+            return str(aws.client("kms").describe_key(KeyId=reference)["KeyMetadata"]["Arn"])
+        except ClientError as exc:
+            if is_not_found(exc):
+                return None
+            raise
+
+    have, want = key_arn(actual), key_arn(wanted)
+    return wanted if have and want and same_identifier(have, want) else actual
+
+
 def owned_by(tags: Mapping[str, str], owner: str, logical_id: str) -> bool:
     return tags.get(OWNER_TAG) == owner and tags.get(LOGICAL_ID_TAG) == logical_id
-
-
-def _snake(operation: str) -> str:
-    out = []
-    for i, char in enumerate(operation):
-        if char.isupper() and i and (not operation[i - 1].isupper() or (
-                i + 1 < len(operation) and operation[i + 1].islower())):
-            out.append("_")
-        out.append(char.lower())
-    return "".join(out)
-
-
-def _tag_member(shape: Shape) -> str | None:
-    return next((m for m in shape.members if m.lower() in ("tags", "tag", "tagset", "tagging")),
-                None)
-
-
-def _token(token: str | None, shape: Shape) -> str:
-    """The create intent's token in the form the API takes (a UUID fits every known limit)."""
-    value = str(uuid.uuid5(uuid.NAMESPACE_URL, token)) if token else str(uuid.uuid4())
-    limit = shape.metadata.get("max")
-    return value[: int(limit)] if limit else value
-
-
-def _result_shape(shape: Shape | None, result: str | None) -> Shape | None:
-    """The model shape at a simple JMESPath (``A.B``, ``A[0]``, ``A[?x=='{id}'] | [0]``)."""
-    if shape is None or not result:
-        return shape
-    head, _, tail = result.partition("|")
-    parts = head.replace("[", ".[").split(".") + (["[0]"] if tail.strip() == "[0]" else [])
-    for part in (p.strip() for p in parts):
-        if not part:
-            continue
-        if part.startswith("["):
-            shape = getattr(shape, "member", shape)
-        else:
-            shape = shape.members.get(part) if shape.type_name == "structure" else None
-        if shape is None:
-            return None
-    return shape

@@ -19,10 +19,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws.eventual import error_code, is_not_found
-from reconciler.aws.normalize import same_identifier, tags_to_dict
+from reconciler.aws.normalize import tags_to_dict
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import dynamodb_table_shape as shape
 from reconciler.kinds.base import Kind, Observation, Props, TransientError
+from reconciler.kinds.declared import kms_key_as_declared
 
 # Right after CreateTable, AWS may refuse PITR until continuous backups are set up.
 _BACKUPS_PENDING = frozenset({"ContinuousBackupsUnavailableException"})
@@ -35,16 +36,14 @@ _MAX_NAME = 255
 
 class DynamoDBTable(Kind):
     type_name = "AWS::DynamoDB::Table"
-    schema_file = "aws-dynamodb-table.json"
     managed_properties = frozenset({
         "TableName", "BillingMode", "ProvisionedThroughput", "AttributeDefinitions",
         "KeySchema", "GlobalSecondaryIndexes", "TimeToLiveSpecification", "SSESpecification",
         "PointInTimeRecoverySpecification", "DeletionProtectionEnabled",
         "StreamSpecification", "Tags",
     })
-    attributes = frozenset({"Arn", "StreamArn"})
     # DynamoDB cannot change a table's primary key; CloudFormation replaces the table.
-    replace_on = frozenset({"TableName", "KeySchema"})
+    replace_on = frozenset({"KeySchema"})
     identifier_paths = frozenset({"/SSESpecification/KMSMasterKeyId"})
     data_bearing = True
 
@@ -79,8 +78,10 @@ class DynamoDBTable(Kind):
             return None
         ddb = self._ddb
         props = shape.table_properties(table, desired)
-        props["SSESpecification"] = self._sse_as_declared(props["SSESpecification"],
-                                                          desired.get("SSESpecification"))
+        sse, wanted = props["SSESpecification"], desired.get("SSESpecification")
+        if isinstance(sse, dict) and isinstance(wanted, dict):
+            sse["KMSMasterKeyId"] = kms_key_as_declared(self.aws, sse.get("KMSMasterKeyId"),
+                                                        wanted.get("KMSMasterKeyId"))
         if "TimeToLiveSpecification" in desired:
             ttl = ddb.describe_time_to_live(TableName=physical_id)["TimeToLiveDescription"]
             props["TimeToLiveSpecification"] = shape.time_to_live(
@@ -112,23 +113,6 @@ class DynamoDBTable(Kind):
         for page in self._ddb.get_paginator("list_tags_of_resource").paginate(ResourceArn=arn):
             listed.extend(page.get("Tags") or ())
         return tags_to_dict(listed)
-
-    def _sse_as_declared(self, observed: Props, declared: Any) -> Props:
-        """AWS reports the key ARN; a declared alias names the same key only through KMS."""
-        wanted = declared.get("KMSMasterKeyId") if isinstance(declared, dict) else None
-        have = observed.get("KMSMasterKeyId")
-        if (not isinstance(wanted, str) or not isinstance(have, str)
-                or same_identifier(wanted, have) or "alias/" not in wanted):
-            return observed
-        try:
-            target = self.aws.client("kms").describe_key(KeyId=wanted)["KeyMetadata"]["Arn"]
-        except ClientError as exc:
-            if is_not_found(exc):
-                return observed
-            raise
-        if same_identifier(target, have):
-            return {**observed, "KMSMasterKeyId": wanted}
-        return observed
 
     # --- create -----------------------------------------------------------------------------
 

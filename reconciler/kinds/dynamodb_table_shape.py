@@ -17,9 +17,6 @@ Props = dict[str, Any]
 
 PROVISIONED = "PROVISIONED"
 PAY_PER_REQUEST = "PAY_PER_REQUEST"
-BILLING_MODES = frozenset({PROVISIONED, PAY_PER_REQUEST})
-STREAM_VIEW_TYPES = frozenset({"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"})
-PROJECTION_TYPES = frozenset({"ALL", "KEYS_ONLY", "INCLUDE"})
 # AWS keeps 35 days of point-in-time backups unless told otherwise.
 DEFAULT_RECOVERY_DAYS = 35
 _ENABLED_STATES = frozenset({"ENABLED", "ENABLING", "UPDATING"})
@@ -235,9 +232,7 @@ def validation_issues(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     name = props.get("TableName")
     if isinstance(name, str) and is_literal(name) and not _NAME.match(name):
         issues.append(("/TableName", "must be 3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'"))
-    mode = props.get("BillingMode", PROVISIONED)
-    if is_literal(mode) and mode not in BILLING_MODES:
-        issues.append(("/BillingMode", f"must be PROVISIONED or PAY_PER_REQUEST, not {mode!r}"))
+    mode = props.get("BillingMode", PROVISIONED)  # its enum is the schema's to check
     issues += _throughput_issues(props.get("ProvisionedThroughput"), mode, "")
     issues += _key_issues(props)
     indexes = props.get("GlobalSecondaryIndexes")
@@ -317,10 +312,7 @@ def _index_issues(index: Mapping[str, Any], mode: Any, at: str,
                   seen: set[str]) -> list[tuple[str, str]]:
     issues: list[tuple[str, str]] = []
     name = index.get("IndexName")
-    if isinstance(name, str):
-        if not _NAME.match(name):
-            issues.append((f"{at}/IndexName",
-                           "must be 3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'"))
+    if isinstance(name, str):  # its pattern is the schema's to check
         if name in seen:
             issues.append((f"{at}/IndexName", f"index {name!r} is declared twice"))
         seen.add(name)
@@ -328,10 +320,7 @@ def _index_issues(index: Mapping[str, Any], mode: Any, at: str,
     projection = index.get("Projection")
     if isinstance(projection, dict) and is_literal(projection.get("ProjectionType", "ALL")):
         kind = projection.get("ProjectionType", "ALL")
-        if kind not in PROJECTION_TYPES:
-            issues.append((f"{at}/Projection/ProjectionType",
-                           "must be ALL, KEYS_ONLY or INCLUDE"))
-        elif kind == "INCLUDE" and not projection.get("NonKeyAttributes"):
+        if kind == "INCLUDE" and not projection.get("NonKeyAttributes"):
             issues.append((f"{at}/Projection/NonKeyAttributes", "is required with INCLUDE"))
         elif kind != "INCLUDE" and projection.get("NonKeyAttributes"):
             issues.append((f"{at}/Projection/NonKeyAttributes", "is only allowed with INCLUDE"))
@@ -353,14 +342,8 @@ def _option_issues(props: Mapping[str, Any]) -> list[tuple[str, str]]:
             issues.append(("/SSESpecification/KMSMasterKeyId",
                            "is only allowed when SSEEnabled is true"))
     stream = props.get("StreamSpecification")
-    if isinstance(stream, dict):
-        view = stream.get("StreamViewType")
-        if is_literal(view) and view not in STREAM_VIEW_TYPES:
-            issues.append(("/StreamSpecification/StreamViewType",
-                           "must be one of " + ", ".join(sorted(STREAM_VIEW_TYPES))))
-        if "ResourcePolicy" in stream:
-            issues.append(("/StreamSpecification/ResourcePolicy",
-                           "is not managed by the reconciler"))
+    if isinstance(stream, dict) and "ResourcePolicy" in stream:
+        issues.append(("/StreamSpecification/ResourcePolicy", "is not managed by the reconciler"))
     pitr = props.get("PointInTimeRecoverySpecification")
     if (isinstance(pitr, dict) and "RecoveryPeriodInDays" in pitr
             and pitr.get("PointInTimeRecoveryEnabled") is not True):

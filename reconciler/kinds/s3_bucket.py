@@ -147,12 +147,12 @@ class S3Bucket(DeclaredKind):
         return lifecycle.from_aws(response, want if isinstance(want, dict) else {})
 
     def attributes_from(self, resource: dict[str, Any], bucket: str) -> dict[str, Any]:
-        region, suffix = self.aws.region, str(getattr(self.aws, "url_suffix", "amazonaws.com"))
+        region, suffix = self.aws.region, _url_suffix(self.aws)
         website_host = (f"s3-website-{region}" if region in _DASHED_WEBSITE_REGIONS
                         else f"s3-website.{region}")
         return {
             "Ref": bucket,
-            "Arn": f"arn:{getattr(self.aws, 'partition', 'aws')}:s3:::{bucket}",
+            "Arn": f"arn:{_partition(self.aws)}:s3:::{bucket}",
             "DomainName": f"{bucket}.s3.{suffix}",
             "RegionalDomainName": f"{bucket}.s3.{region}.{suffix}",
             "DualStackDomainName": f"{bucket}.s3.dualstack.{region}.{suffix}",

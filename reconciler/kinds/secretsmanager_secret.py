@@ -24,13 +24,12 @@ from reconciler.aws.normalize import (
     OWNER_TAG,
     RESERVED_TAG_PREFIXES,
     dict_to_tags,
-    same_identifier,
     tags_to_dict,
 )
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import secretsmanager_secret_value as secret_value
 from reconciler.kinds.base import Observation, Props
-from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, owned_by
+from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, kms_key_as_declared, owned_by
 
 # CloudFormation's recovery window: a deleted secret can be restored for 30 days.
 RECOVERY_WINDOW_DAYS = 30
@@ -74,28 +73,11 @@ class Secret(DeclaredKind):
         props = super().properties_from(resource, desired)
         if props.get("Description") is None and desired.get("Description") == "":
             props["Description"] = ""  # an empty description is not stored
-        props["KmsKeyId"] = self._key_as_declared(resource.get("KmsKeyId"),
-                                                  desired.get("KmsKeyId"))
+        actual, wanted = resource.get("KmsKeyId"), desired.get("KmsKeyId")
+        if actual is None and wanted in (DEFAULT_KMS_KEY, f"{DEFAULT_KMS_KEY}/"):
+            actual = wanted  # no key reported is AWS's default key
+        props["KmsKeyId"] = kms_key_as_declared(self.aws, actual, wanted)
         return props
-
-    def _key_as_declared(self, actual: str | None, wanted: Any) -> str | None:
-        """The observed key in the declared spelling when both name the same key: an alias,
-        an ID and an ARN are all valid ways to write it."""
-        if not isinstance(wanted, str):
-            return actual
-        if actual is None:
-            return wanted if wanted in (DEFAULT_KMS_KEY, f"{DEFAULT_KMS_KEY}/") else None
-        if same_identifier(actual, wanted):
-            return actual
-        key = self._key_id(actual)
-        return wanted if key is not None and key == self._key_id(wanted) else actual
-
-    def _key_id(self, reference: str) -> str | None:
-        try:
-            return str(self.aws.client("kms").describe_key(KeyId=reference)["KeyMetadata"]
-                       ["KeyId"])
-        except ClientError:
-            return None  # a key we cannot see: compare as written
 
     # --- write ------------------------------------------------------------------------------
 
