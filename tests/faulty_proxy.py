@@ -14,13 +14,20 @@ from urllib.parse import parse_qs, urlsplit
 LOST = b'{"__type": "InternalFailure", "message": "reply lost by the test proxy"}'
 
 
-def operation_of(headers: dict[str, str], body: bytes) -> str:
-    """The AWS operation a request calls (JSON protocols by X-Amz-Target, query by Action)."""
+def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -> str:
+    """The AWS operation a request calls: JSON protocols by X-Amz-Target, query protocols by
+    Action; of S3's REST calls only the two the tests lose (PUT on a bucket, with or without
+    ?policy)."""
     target = headers.get("x-amz-target", "")
     if target:
         return target.rsplit(".", 1)[-1]
-    action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])
-    return action[0]
+    action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+    if action:
+        return action
+    route, _, query = path.partition("?")
+    if method == "PUT" and route.strip("/") and "/" not in route.strip("/"):
+        return {"": "CreateBucket", "policy": "PutBucketPolicy"}.get(query, "")
+    return ""
 
 
 class FaultyProxy:
@@ -48,7 +55,7 @@ class FaultyProxy:
             def _forward(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                operation = operation_of(headers, body)
+                operation = operation_of(self.command, self.path, headers, body)
                 with proxy._lock:
                     proxy.calls[operation] = proxy.calls.get(operation, 0) + 1
                     nth = proxy.calls[operation]

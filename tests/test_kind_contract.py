@@ -30,6 +30,7 @@ from reconciler.kinds.registry import _KINDS, catalog
 from reconciler.kinds.schema import path_pointer
 from reconciler.permissions import actions_for
 from reconciler.template.yaml_source import parse
+from tests.faulty_proxy import faulty_proxy
 from tests.harness import Stack
 
 EXAMPLES = Path(__file__).parent / "contract"
@@ -295,3 +296,40 @@ def test_round_trip(type_name: str, stack: Stack, clients: Any, calls: set[str])
     allowed = {a.lower() for a in actions_for(r["Type"] for r in template["Resources"].values())}
     missing = {c for c in calls if c.lower() not in allowed}
     assert not missing, f"calls missing from {type_name}'s permissions: {sorted(missing)}"
+
+
+# Kinds not declared through DeclaredKind name their create call here.
+CREATE_OPERATIONS = {"AWS::DynamoDB::Table": "CreateTable"}
+
+
+def _create_operation(kind: type[Kind]) -> str:
+    if issubclass(kind, DeclaredKind):
+        return kind.create_call.operation
+    return CREATE_OPERATIONS[kind.type_name]
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_a_lost_create_reply_makes_no_second_resource(type_name: str, stack: Stack, aws: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS carries the create out and the reply is lost (tests/faulty_proxy.py): the apply
+    finds what it made instead of making another, and converges."""
+    example = _example(type_name)
+    parameters: dict[str, str] = {}
+    for name in example.get("Setup", []):
+        parameters.update(SETUP[name]())
+    args = [f"--parameter={k}={v}" for k, v in parameters.items()]
+    stack.write("subject.json", json.dumps(example["Template"]))
+    kind = _kind(type_name)
+    operation = _create_operation(kind)
+    with faulty_proxy(aws.endpoint, lambda op, nth: op == operation and nth == 1) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        applied = stack.apply(*args)
+        plan = stack.plan(*args)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", aws.endpoint)
+    assert proxy.lost == [operation]
+    assert applied.code == 0, applied.out + applied.err
+    assert plan.code == 0, plan.out
+    model = boto3.client(kind.service if issubclass(kind, DeclaredKind) else "dynamodb",
+                         region_name="us-east-1").meta.service_model
+    if not model.operation_model(operation).idempotent_members:
+        assert proxy.calls[operation] == 1, "a create without a token was sent twice"

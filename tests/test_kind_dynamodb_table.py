@@ -537,13 +537,15 @@ def test_create_over_a_table_still_being_deleted_is_a_transient_error_stubbed(
         kind: DynamoDBTable) -> None:
     """Stubbed: a replacement creates a table under the old one's name while AWS is still
     deleting the old one (moto deletes at once)."""
-    ddb = kind.aws.client("dynamodb")
-    with Stubber(ddb) as stub:
-        stub.add_client_error("create_table", "ResourceInUseException", "Table already exists")
+    # CreateTable goes through the client that never retries (it takes no token).
+    once, ddb = kind.aws.client("dynamodb", retries=False), kind.aws.client("dynamodb")
+    with Stubber(once) as create, Stubber(ddb) as stub:
+        create.add_client_error("create_table", "ResourceInUseException", "Table already exists")
         stub.add_response("describe_table", _describe("events", TableStatus="DELETING"),
                           {"TableName": "events"})
         with pytest.raises(TransientError, match="still being deleted") as raised:
             kind.create(ON_DEMAND, {})
+        create.assert_no_pending_responses()
         stub.assert_no_pending_responses()
     assert raised.value.delay == 15.0
 

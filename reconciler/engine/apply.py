@@ -153,13 +153,13 @@ class Applier:
             found = self._made_by_us(kind, props, lid)
             if found is None:
                 raise
-            # Ours after all: record it, then bring what the create left undone to desired.
-            self._record(item, kind, props, found.physical_id, "present")
-            differ = self.p.kinds.differ(item.decl.type)
-            changed = frozenset(e.path.split("/")[1] for e in differ.diff(
-                props, found.properties, item.decl.settings.ignore_drift)) - {"Tags"}
-            if changed and not found.pending:  # AWS still at work: the next pass converges it
-                kind.update(found.physical_id, props, found, changed)
+            # Ours after all: bring what the create left undone (settings, tags) to desired,
+            # as an update would; while AWS is still at work, the next pass does.
+            item.observation = found
+            if found.pending:
+                self._record(item, kind, props, found.physical_id, "present")
+            else:
+                self._update(item, kind, props, declared_tags)
             obs = found
         failpoint("after-create", lid)
         item.observation = obs
@@ -168,17 +168,23 @@ class Applier:
         self._record(item, kind, props, obs.physical_id, "present")
 
     def _made_by_us(self, kind: Kind, props: dict[str, Any], lid: str) -> Observation | None:
-        """The resource a failed create made after all, proven ours by its ownership tags."""
+        """The resource a failed create made after all: found by its ownership tags, or by
+        the name our create intent gave it, carrying no other owner's tag (the plan saw no
+        such resource a moment ago; untaggable kinds and tags set after the create leave
+        the name as the only proof)."""
         owner = self.p.settings.owner
+        named = kind.physical_id(props)
         try:
-            physical_id = kind.physical_id(props) or kind.find(owner, lid)
+            physical_id = named or kind.find(owner, lid)
             obs = kind.observe(physical_id, props) if physical_id else None
         except Exception:
             return None  # the lookup failing too: report the create's own error
-        tags = (obs.tags or {}) if obs is not None else {}
+        if obs is None:
+            return None
+        tags = obs.tags or {}
         if tags.get(OWNER_TAG) == owner and tags.get(LOGICAL_ID_TAG) == lid:
             return obs
-        return None
+        return obs if named and OWNER_TAG not in tags else None
 
     def _update(self, item: Planned, kind: Kind, props: dict[str, Any],
                 declared_tags: dict[str, str] | None) -> None:

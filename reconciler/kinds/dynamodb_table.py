@@ -121,7 +121,8 @@ class DynamoDBTable(Kind):
         """CreateTable, then (once ACTIVE: at once on moto, a pass later on AWS) TTL and PITR."""
         name = desired["TableName"]
         try:
-            table = self._ddb.create_table(
+            # No idempotency token: never retried, a lost reply is found by name and tags.
+            table = self.aws.client("dynamodb", retries=False).create_table(
                 **shape.create_arguments(desired, tags))["TableDescription"]
         except ClientError as exc:
             self._raise_if_name_busy(name, exc)
