@@ -111,6 +111,8 @@ class Kind:
     policy_paths: ClassVar[frozenset[str]] = frozenset()
     # JSON pointers holding a resource reference that may be written as ARN or ID.
     identifier_paths: ClassVar[frozenset[str]] = frozenset()
+    # Fn::GetAtt names CloudFormation documents beyond the schema's read-only properties.
+    extra_attributes: ClassVar[frozenset[str]] = frozenset()
     # IAM actions called beyond the schema's handler permissions (checked by the contract suite).
     extra_permissions: ClassVar[frozenset[str]] = frozenset()
     # Data-bearing kinds default to DeletionPolicy Retain (orphan instead of delete).
@@ -130,7 +132,7 @@ class Kind:
             cls.schema_file = file_name(cls.type_name)
         facts = cls.type_schema()
         if "attributes" not in cls.__dict__:
-            cls.attributes = facts.attributes
+            cls.attributes = facts.attributes | cls.extra_attributes
         if "taggable" not in cls.__dict__:
             cls.taggable = facts.tagging.taggable
         cls.unobservable = cls.unobservable | {path_pointer(p) for p in facts.write_only}

@@ -27,6 +27,7 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, same_identifier
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import mapper
 from reconciler.kinds.base import Kind, Observation, Props, TransientError
+from reconciler.kinds.declared_tags import DeclaredTags, TagCalls
 from reconciler.kinds.model_shapes import method_name, result_shape, tag_member, token_for
 
 
@@ -50,17 +51,7 @@ class Call:
 Step = Call | str
 
 
-@dataclass(frozen=True)
-class TagCalls:
-    tag: str
-    untag: str
-    list: str | None = None  # None: the read call's answer carries the tags
-    result: str = "Tags"  # JMESPath to the tags in the list (or read) response
-    resource: str | None = None  # JMESPath into the read answer naming the resource (else the ID)
-    param: str | None = None  # that API member (default the kind's identifier)
-
-
-class DeclaredKind(Kind):
+class DeclaredKind(DeclaredTags, Kind):
     service: ClassVar[str]
     identifier: ClassVar[str]  # API member carrying the physical ID in every call
     read_call: ClassVar[Call]
@@ -70,7 +61,8 @@ class DeclaredKind(Kind):
     created_id: ClassVar[str | None] = None
     # Property -> its own read (a Call, or the name of a method ``(physical_id, want)``).
     readers: ClassVar[Mapping[str, Step]] = {}
-    # Property -> how it is updated in place: a Call (properties sharing one go in one call),
+    # Property -> how it is updated in place: a Call (properties sharing one Call object go
+    # in one call; equal but separate objects are separate calls),
     # or the name of a method ``(physical_id, values, observed)`` for what no call expresses.
     writers: ClassVar[Mapping[str, Step]] = {}
     tag_calls: ClassVar[TagCalls | None] = None
@@ -81,6 +73,11 @@ class DeclaredKind(Kind):
     token_member: ClassVar[str | None] = None  # idempotency token the model does not mark
     # The property holding the physical ID where the schema's identifier is an AWS-made ARN.
     name: ClassVar[str | None] = None
+    # EC2: the ResourceType under which the create call's TagSpecifications take the tags.
+    tag_spec: ClassVar[str | None] = None
+    # A describe call taking tag filters, and the JMESPath to the IDs it finds (EC2): how an
+    # unnamed kind finds what a lost create reply made.
+    find_call: ClassVar[Call | None] = None
     # Error code -> message fragments meaning "not yet" (eventual consistency): retried later.
     transient_codes: ClassVar[Mapping[str, tuple[str, ...]]] = {}
 
@@ -131,8 +128,12 @@ class DeclaredKind(Kind):
         args: dict[str, Any] = dict(call.args)
         id_member = mapper.member_for(model.input_shape, call.id_member or self.identifier, "",
                                       {})
+        if physical_id is not None and id_member is None:
+            # Never a call without its resource: DescribeVpcs would answer about every VPC.
+            raise mapper.MappingError(f"{op} takes no {call.id_member or self.identifier}")
         if physical_id is not None and id_member is not None:
-            args[id_member] = physical_id
+            listed = model.input_shape.members[id_member].type_name == "list"
+            args[id_member] = [physical_id] if listed else physical_id  # EC2's VpcIds=[id]
         for key, value in (values or {}).items():
             member = mapper.member_for(model.input_shape, key, f"/{key}", call.renames)
             if member in model.input_shape.members and value is not None:
@@ -235,8 +236,10 @@ class DeclaredKind(Kind):
         lowered = {k.lower(): k for k in resource}
         for name in self.attributes:
             path = self.attribute_paths.get(name)
-            out[name] = jmespath.search(path, resource) if path \
+            value = jmespath.search(path, resource) if path \
                 else resource.get(lowered.get(name.lower(), name))
+            if value is not None:  # not in the answer: Fn::GetAtt of it stays unknown
+                out[name] = value
         out["Ref"] = out.get(self.ref_attribute) if self.ref_attribute else physical_id
         return out
 
@@ -251,7 +254,11 @@ class DeclaredKind(Kind):
                 if mapper.member_for(model.input_shape, k, f"/{k}", call.renames) in members}
         extra: dict[str, Any] = {}
         tags_at = tag_member(model.input_shape)
-        if tags and tags_at is not None:
+        if tags and self.tag_spec and "TagSpecifications" in members:
+            tags_at = "TagSpecifications"
+            extra[tags_at] = [{"ResourceType": self.tag_spec, "Tags": mapper.tags_to_api(
+                tags, members[tags_at].member.members["Tags"])}]
+        elif tags and tags_at is not None:
             extra[tags_at] = mapper.tags_to_api(tags, members[tags_at])
         tokens = [m for m in (*model.idempotent_members, self.token_member) if m]
         for member in tokens:
@@ -291,10 +298,12 @@ class DeclaredKind(Kind):
         if fixed:
             raise ReconcilerError(f"{self.type_name}: {', '.join(fixed)} cannot be changed in "
                                   "place")
-        groups: dict[Step, Props] = {}
+        # Properties share a call only when they share the very same step object.
+        groups: dict[int, tuple[Step, Props]] = {}
         for prop in (p for p in self.writers if p in changed):
-            groups.setdefault(self.writers[prop], {})[prop] = desired.get(prop)
-        for writer, values in groups.items():
+            step = self.writers[prop]
+            groups.setdefault(id(step), (step, {}))[1][prop] = desired.get(prop)
+        for writer, values in groups.values():
             if isinstance(writer, str):
                 getattr(self, writer)(physical_id, values, observed)
             else:
@@ -311,56 +320,18 @@ class DeclaredKind(Kind):
             if not self._gone(exc):
                 raise
 
-    # --- tags -------------------------------------------------------------------------------
-
-    def _tag_target(self, physical_id: str, resource: dict[str, Any] | None = None) -> Any:
-        calls = self.tag_calls
-        assert calls is not None
-        if calls.resource is None:
-            return physical_id
-        if resource is None:
-            resource = self.read(physical_id)
-            if not resource:
-                raise ReconcilerError(f"{self.type_name} {physical_id} does not exist")
-        return jmespath.search(calls.resource, resource)
-
-    def _tag_param(self, operation: str) -> str:
-        shape = self.operation(operation).input_shape
-        name = (self.tag_calls.param if self.tag_calls else None) or self.identifier
-        return mapper.member_for(shape, name, "", {}) or name
-
-    def read_tags(self, physical_id: str, resource: dict[str, Any]) -> dict[str, str]:
-        calls = self.tag_calls
-        if calls is None:
-            return {}
-        if calls.list is None:
-            return mapper.tags_from_api(jmespath.search(calls.result, resource))
-        target = self._tag_target(physical_id, resource)
-        response = getattr(self.client, method_name(calls.list))(
-            **{self._tag_param(calls.list): target})
-        return mapper.tags_from_api(jmespath.search(calls.result, response))
-
-    def set_tags(self, physical_id: str, add: dict[str, str], remove: list[str]) -> None:
-        calls = self.tag_calls
-        if calls is None:
-            return
-        target = self._tag_target(physical_id)
-        if remove:
-            shape = self.operation(calls.untag).input_shape
-            keys = next(m for m in shape.members if m.lower().endswith("keys"))
-            getattr(self.client, method_name(calls.untag))(
-                **{self._tag_param(calls.untag): target, keys: remove})
-        if add:
-            shape = self.operation(calls.tag).input_shape
-            member = tag_member(shape)
-            assert member is not None, f"{calls.tag} takes no tags"
-            getattr(self.client, method_name(calls.tag))(
-                **{self._tag_param(calls.tag): target,
-                   member: mapper.tags_to_api(add, shape.members[member])})
-
     def find(self, owner: str, logical_id: str) -> str | None:
-        """Unnamed kinds override this with a lookup by the ownership tags."""
-        return None
+        """What this owner created for ``logical_id``, by its ownership tags (``find_call``);
+        unnamed kinds without tag filters override this."""
+        if self.find_call is None:
+            return None
+        filters = [{"Name": f"tag:{OWNER_TAG}", "Values": [owner]},
+                   {"Name": f"tag:{LOGICAL_ID_TAG}", "Values": [logical_id]}]
+        response = self.invoke(Call(self.find_call.operation, {**self.find_call.args,
+                                                               "Filters": filters}),
+                               None, reading=True)
+        found = jmespath.search(self.find_call.result or "", response) or []
+        return str(found[0]) if found else None
 
 
 _THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded",

@@ -3,9 +3,10 @@
 CloudFormation property names are the API's member names in most places, give or
 take case (``KmsKeyId`` is the Logs API's ``kmsKeyId``); where they are not, a kind
 declares a rename. The model decides the rest: ``{Quantity, Items}`` wrappers around
-lists (CloudFront), policy documents the API takes as JSON text, tag forms (a map, or
-a list of ``{Key, Value}``, ``{TagKey, TagValue}``, ``{key, value}``). Reading back
-keeps only what the desired value declares: keys AWS adds are its defaults.
+lists (CloudFront), EC2's ``{Value: x}`` around one attribute, policy documents the API
+takes as JSON text, tag forms (a map, or a list of ``{Key, Value}``, ``{TagKey,
+TagValue}``, ``{key, value}``). Reading back keeps only what the desired value
+declares: keys AWS adds are its defaults.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def member_for(shape: Shape, name: str, path: str, renames: Renames) -> str | No
     return lowered.get(name.lower())
 
 
+def _value_box(shape: Shape) -> bool:
+    """EC2's AttributeBooleanValue and kin: a structure whose one member is ``Value``."""
+    return shape.type_name == "structure" and list(shape.members) == ["Value"]
+
+
 def is_wrapper(shape: Shape | None) -> bool:
     return shape is not None and shape.type_name == "structure" and set(shape.members) >= _WRAPPER
 
@@ -48,6 +54,8 @@ def to_api(value: Any, shape: Shape, renames: Renames = NO_RENAMES, path: str = 
         if is_wrapper(shape) and isinstance(value, list):
             items = shape.members["Items"]
             return {"Quantity": len(value), "Items": to_api(value, items, renames, path)}
+        if not isinstance(value, dict) and _value_box(shape):
+            return {"Value": to_api(value, shape.members["Value"], renames, path)}
         if not isinstance(value, dict):
             raise MappingError(f"{path or '/'}: {value!r} is not an object")
         out = {}
@@ -87,6 +95,8 @@ def from_api(value: Any, shape: Shape | None, desired: Any, renames: Renames = N
         if is_wrapper(shape) and isinstance(desired, list | type(None)):
             return from_api(value.get("Items") or [], shape.members["Items"], desired, renames,
                             path)
+        if _value_box(shape) and not isinstance(desired, dict) and isinstance(value, dict):
+            return value.get("Value")  # EC2's {"Value": x} around one attribute
         if not isinstance(desired, dict) or not isinstance(value, dict):
             return value
         out: dict[str, Any] = {}

@@ -22,6 +22,10 @@ _KINDS: dict[str, str] = {
     "AWS::SecretsManager::RotationSchedule":
         "reconciler.kinds.secretsmanager_rotation_schedule:RotationSchedule",
     "AWS::Logs::LogGroup": "reconciler.kinds.logs_log_group:LogGroup",
+    "AWS::EC2::VPC": "reconciler.kinds.ec2_vpc:Vpc",
+    "AWS::EC2::Subnet": "reconciler.kinds.ec2_subnet:Subnet",
+    "AWS::EC2::InternetGateway": "reconciler.kinds.ec2_internet_gateway:InternetGateway",
+    "AWS::EC2::RouteTable": "reconciler.kinds.ec2_route_table:RouteTable",
 }
 
 

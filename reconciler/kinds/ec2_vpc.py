@@ -1,0 +1,47 @@
+"""AWS::EC2::VPC: the network, its CIDR block, tenancy and DNS attributes.
+
+A no-drift observe costs DescribeVpcs (tags included), plus one DescribeVpcAttribute per
+declared DNS attribute. CreateVpc takes no idempotency token: a lost reply is found by
+the ownership tags the create call itself sets.
+"""
+
+from __future__ import annotations
+
+from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+
+EC2_TAGS = TagCalls("CreateTags", "DeleteTags", result="Tags", param="Resources")
+
+
+class Vpc(DeclaredKind):
+    type_name = "AWS::EC2::VPC"
+    managed_properties = frozenset({
+        "CidrBlock", "EnableDnsHostnames", "EnableDnsSupport", "InstanceTenancy", "Tags",
+    })
+
+    extra_attributes = frozenset({"CidrBlock"})
+
+    service, identifier = "ec2", "VpcId"
+    read_call = Call("DescribeVpcs", id_member="VpcIds", result="Vpcs[0]")
+    create_call = Call("CreateVpc")
+    created_id = "Vpc.VpcId"
+    tag_spec = "vpc"
+    find_call = Call("DescribeVpcs", result="Vpcs[].VpcId")
+    delete_call = Call("DeleteVpc")
+    gone_codes = ("InvalidVpcID.NotFound",)
+    readers = {
+        "EnableDnsSupport": Call("DescribeVpcAttribute", {"Attribute": "enableDnsSupport"},
+                                 result="EnableDnsSupport.Value"),
+        "EnableDnsHostnames": Call("DescribeVpcAttribute", {"Attribute": "enableDnsHostnames"},
+                                   result="EnableDnsHostnames.Value"),
+    }
+    # EC2 changes one VPC attribute per ModifyVpcAttribute call.
+    writers = {
+        "EnableDnsSupport": Call("ModifyVpcAttribute"),
+        "EnableDnsHostnames": Call("ModifyVpcAttribute"),
+        "InstanceTenancy": Call("ModifyVpcTenancy"),
+    }
+    tag_calls = EC2_TAGS
+    attribute_paths = {
+        "CidrBlockAssociations": "CidrBlockAssociationSet[].AssociationId",
+        "Ipv6CidrBlocks": "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock",
+    }
