@@ -263,11 +263,16 @@ def test_round_trip(type_name: str, stack: Stack, clients: Any, calls: set[str])
     first = stack.plan(*args)
     assert first.code == 0, first.out
     physical_id = first.change("Subject")["physical_id"]
+    # Drift arguments may name any resource of the example ({id:LogicalId}) and the
+    # subject's attributes ({attr:Name}).
+    ids = {f"id:{c['resource']}": c["physical_id"] for c in first.json["changes"]}
+    seen = _kind(type_name)(clients).observe(physical_id, {})
+    ids |= {f"attr:{k}": str(v) for k, v in (seen.attributes if seen else {}).items()}
 
     drift = example["Drift"]
     service, method = drift["call"].split(".")
-    getattr(boto3.client(service), method)(**_fill(drift["args"],
-                                                   {"physical_id": physical_id, **parameters}))
+    getattr(boto3.client(service), method)(**_fill(
+        drift["args"], {"physical_id": physical_id, **ids, **parameters}))
     drifted = stack.plan(*args)
     assert drifted.code == 2, drifted.out
     change = drifted.change("Subject")

@@ -111,6 +111,8 @@ class Kind:
     policy_paths: ClassVar[frozenset[str]] = frozenset()
     # JSON pointers holding a resource reference that may be written as ARN or ID.
     identifier_paths: ClassVar[frozenset[str]] = frozenset()
+    # Create-only in the schema, yet the API changes them in place (no replacement needed).
+    in_place: ClassVar[frozenset[str]] = frozenset()
     # Fn::GetAtt names CloudFormation documents beyond the schema's read-only properties.
     extra_attributes: ClassVar[frozenset[str]] = frozenset()
     # IAM actions called beyond the schema's handler permissions (checked by the contract suite).
@@ -158,7 +160,7 @@ class Kind:
 
     @classmethod
     def create_only(cls) -> frozenset[str]:
-        names = cls.type_schema().create_only_names() | set(cls.replace_on)
+        names = (cls.type_schema().create_only_names() | set(cls.replace_on)) - cls.in_place
         return frozenset(names) & cls.managed_properties
 
     @classmethod

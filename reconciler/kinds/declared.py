@@ -314,8 +314,14 @@ class DeclaredKind(DeclaredTags, Kind):
         self.invoke(call, physical_id, values, operation=call.off if off else None)
 
     def delete(self, physical_id: str, desired: Props) -> None:
-        try:
+        with self.gone_is_done():
             self.invoke(self.delete_call, physical_id, desired)
+
+    @contextmanager
+    def gone_is_done(self) -> Iterator[None]:
+        """A delete of what is already gone has nothing left to do."""
+        try:
+            yield
         except ClientError as exc:
             if not self._gone(exc):
                 raise

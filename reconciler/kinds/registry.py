@@ -26,6 +26,9 @@ _KINDS: dict[str, str] = {
     "AWS::EC2::Subnet": "reconciler.kinds.ec2_subnet:Subnet",
     "AWS::EC2::InternetGateway": "reconciler.kinds.ec2_internet_gateway:InternetGateway",
     "AWS::EC2::RouteTable": "reconciler.kinds.ec2_route_table:RouteTable",
+    "AWS::EC2::Route": "reconciler.kinds.ec2_route:Route",
+    "AWS::EC2::SubnetRouteTableAssociation":
+        "reconciler.kinds.ec2_subnet_route_table_association:SubnetRouteTableAssociation",
 }
 
 
