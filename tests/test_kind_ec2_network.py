@@ -69,3 +69,47 @@ def test_a_dependency_violation_is_the_resources_own_error_stubbed() -> None:
                               expected_params={"SubnetId": "subnet-1"})
         with pytest.raises(ClientError, match="has dependencies"):
             Subnet(OneClient(client)).delete("subnet-1", {})
+
+
+ENDPOINT = """
+Parameters:
+  Group: {Type: String}
+Resources:
+  Network:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.31.0.0/16}
+  Private:
+    Type: AWS::EC2::Subnet
+    Properties: {VpcId: !Ref Network, CidrBlock: 10.31.1.0/24, AvailabilityZone: us-east-1a}
+  Secrets:
+    Type: AWS::EC2::VPCEndpoint
+    Properties:
+      VpcId: !Ref Network
+      ServiceName: com.amazonaws.us-east-1.secretsmanager
+      VpcEndpointType: Interface
+      SubnetIds: [!Ref Private]
+      SecurityGroupIds: [!Ref Group]
+      PrivateDnsEnabled: true
+"""
+
+
+def test_an_interface_endpoints_security_groups_are_an_exact_set(stack: Stack) -> None:
+    ec2 = boto3.client("ec2")
+    default_vpc = ec2.describe_vpcs()["Vpcs"][0]["VpcId"]
+    first = ec2.create_security_group(GroupName="ep-a", Description="a",
+                                      VpcId=default_vpc)["GroupId"]
+    stack.write("ep.yaml", ENDPOINT)
+    assert stack.apply(f"--parameter=Group={first}").code == 0
+    plan = stack.plan(f"--parameter=Group={first}")
+    assert plan.code == 0, plan.out
+    endpoint = plan.change("Secrets")["physical_id"]
+
+    extra = ec2.create_security_group(GroupName="ep-b", Description="b",
+                                      VpcId=default_vpc)["GroupId"]
+    ec2.modify_vpc_endpoint(VpcEndpointId=endpoint, AddSecurityGroupIds=[extra])
+    drifted = stack.plan(f"--parameter=Group={first}").change("Secrets")
+    assert [d["path"] for d in drifted["diff"]] == ["/SecurityGroupIds"]
+
+    assert stack.apply(f"--parameter=Group={first}").code == 0
+    groups = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0]["Groups"]
+    assert [g["GroupId"] for g in groups] == [first]

@@ -68,6 +68,9 @@ class DeclaredKind(DeclaredTags, Kind):
     tag_calls: ClassVar[TagCalls | None] = None
     # Fn::GetAtt attribute -> JMESPath into the read result (default: the same name).
     attribute_paths: ClassVar[Mapping[str, str]] = {}
+    # Property -> JMESPath into the read result, where it is not a member of the same name
+    # (EC2 answers SecurityGroupIds as Groups[].GroupId).
+    property_paths: ClassVar[Mapping[str, str]] = {}
     ref_attribute: ClassVar[str | None] = None  # what Ref returns, when not the physical ID
     gone_codes: ClassVar[tuple[str, ...]] = ()  # error codes meaning "no such resource"
     token_member: ClassVar[str | None] = None  # idempotency token the model does not mark
@@ -181,12 +184,17 @@ class DeclaredKind(DeclaredTags, Kind):
                 return None
             raise
         return Observation(physical_id=physical_id, properties=props, tags=tags,
-                           attributes=self.attributes_from(resource, physical_id))
+                           attributes=self.attributes_from(resource, physical_id),
+                           pending=self.pending_reason(resource))
 
     def read(self, physical_id: str) -> dict[str, Any] | None:
         """The read call's answer about the resource (None or {}: no such resource)."""
         return self.answer(self.read_call, self.invoke(self.read_call, physical_id, reading=True),
                            physical_id)
+
+    def pending_reason(self, resource: dict[str, Any]) -> str | None:
+        """Why AWS is still working on the resource (e.g. "State pending"), else None."""
+        return None
 
     def exists(self, resource: dict[str, Any]) -> bool:
         """False for an answer that describes something gone (deleted, scheduled to be)."""
@@ -205,6 +213,9 @@ class DeclaredKind(DeclaredTags, Kind):
             if key in self.readers or key == self.type_schema().tagging.tag_property \
                     or f"/{key}" in self.unobservable:
                 continue  # read elsewhere, or never read back at all
+            if key in self.property_paths:
+                props[key] = jmespath.search(self.property_paths[key], resource)
+                continue
             member = mapper.member_for(shape, key, f"/{key}", self.read_call.renames) \
                 if shape is not None else key
             child = shape.members.get(member) if shape is not None and member else None

@@ -27,6 +27,7 @@ _KINDS: dict[str, str] = {
     "AWS::EC2::InternetGateway": "reconciler.kinds.ec2_internet_gateway:InternetGateway",
     "AWS::EC2::RouteTable": "reconciler.kinds.ec2_route_table:RouteTable",
     "AWS::EC2::Route": "reconciler.kinds.ec2_route:Route",
+    "AWS::EC2::VPCEndpoint": "reconciler.kinds.ec2_vpc_endpoint:VpcEndpoint",
     "AWS::EC2::SubnetRouteTableAssociation":
         "reconciler.kinds.ec2_subnet_route_table_association:SubnetRouteTableAssociation",
 }
