@@ -184,3 +184,17 @@ def test_render_carries_mappings(tree: Path, capsys: pytest.CaptureFixture[str])
     single.write_text(yaml.safe_dump(rendered))
     assert load_tree(single, {}, CATALOG, pseudo=PSEUDO).mappings == \
         load_tree(tree, {}, CATALOG, pseudo=PSEUDO).mappings
+
+
+def test_permissions_include_the_zones_call_only_when_get_azs_is_used(
+        tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def actions() -> list[str]:
+        capsys.readouterr()
+        assert main(["permissions", str(tree)]) == 0
+        return list(json.loads(capsys.readouterr().out)["Statement"][0]["Action"])
+
+    assert "ec2:DescribeAvailabilityZones" not in actions()
+    (tree / "c.yaml").write_text("Resources:\n  Zoned:\n    Type: AWS::KMS::Key\n"
+                                 "    Properties:\n"
+                                 "      Description: !Select [0, !GetAZs '']\n")
+    assert "ec2:DescribeAvailabilityZones" in actions()

@@ -113,6 +113,21 @@ def find_in_map_arguments(arg: Any) -> tuple[list[Any], Any] | None:
     return list(arg[:3]), option["DefaultValue"]
 
 
+def functions_used(value: Any) -> set[str]:
+    """Every intrinsic function named anywhere in ``value``."""
+    found: set[str] = set()
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if (name := function_name(node)) is not None:
+                found.add(name)
+            pending += node.values()
+        elif isinstance(node, list):
+            pending += node
+    return found
+
+
 def references(value: Any) -> set[tuple[str, str | None]]:
     """Every ``(name, attribute)`` that Ref, Fn::GetAtt and Fn::Sub mention, in all branches.
 
