@@ -67,12 +67,15 @@ def cmd_render(settings: Settings) -> int:
 def cmd_permissions(settings: Settings) -> int:
     from reconciler.output.render import merged_template
     from reconciler.permissions import policy
+    from reconciler.template.intrinsics import functions_used
 
     with ExitStack() as stack:
         _load_tree(settings, stack)
     # Every declared type, even under a false Condition: a parameter can turn it on.
-    resources = merged_template(settings.path).get("Resources", {})
-    print(json.dumps(policy(r["Type"] for r in resources.values()), indent=2))
+    template = merged_template(settings.path)
+    resources = template.get("Resources", {})
+    print(json.dumps(policy((r["Type"] for r in resources.values()),
+                            functions_used(template)), indent=2))
     return EXIT_OK
 
 

@@ -19,12 +19,17 @@ from reconciler.kinds.schema import schema_for
 POLICY_VERSION = "2012-10-17"
 # check_aws and AWS::AccountId.
 ALWAYS = ("sts:GetCallerIdentity",)
+# Intrinsic functions whose value is read from AWS (runtime.PseudoParameters).
+FUNCTION_ACTIONS = {"Fn::GetAZs": ("ec2:DescribeAvailabilityZones",)}
 
 
-def actions_for(types: Iterable[str]) -> list[str]:
+def actions_for(types: Iterable[str], functions: Iterable[str] = ()) -> list[str]:
     """Sorted and de-duplicated; service prefixes lowercased (IAM matches actions without
-    regard to case, and the schemas are not consistent: ``CloudTrail:AddTags``)."""
+    regard to case, and the schemas are not consistent: ``CloudTrail:AddTags``).
+    ``functions`` are the intrinsic functions the tree uses."""
     actions = list(ALWAYS)
+    for function in set(functions):
+        actions += FUNCTION_ACTIONS.get(function, ())
     kinds = catalog()
     for type_name in sorted(set(types)):
         if type_name in kinds:
@@ -42,9 +47,10 @@ def actions_for(types: Iterable[str]) -> list[str]:
     return [found[key] for key in sorted(found)]
 
 
-def policy(types: Iterable[str]) -> dict[str, Any]:
+def policy(types: Iterable[str], functions: Iterable[str] = ()) -> dict[str, Any]:
     """An IAM policy document allowing every action the worker may call for ``types``."""
     return {
         "Version": POLICY_VERSION,
-        "Statement": [{"Effect": "Allow", "Action": actions_for(types), "Resource": "*"}],
+        "Statement": [{"Effect": "Allow", "Action": actions_for(types, functions),
+                       "Resource": "*"}],
     }

@@ -4,30 +4,41 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from reconciler.aws.clients import AwsClients
 from reconciler.engine.context import Kinds
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.registry import catalog
+from reconciler.template.intrinsics import AVAILABILITY_ZONES
 from reconciler.template.loader import load_tree
 from reconciler.template.model import Template
 
 PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix")
 
 
-class PseudoParameters(Mapping[str, str]):
+class PseudoParameters(Mapping[str, Any]):
     """AWS::Region and friends; the account ID costs an STS call, made only when referenced.
+
+    Also this run's availability zones (``AVAILABILITY_ZONES``, for Fn::GetAZs): one EC2
+    call the first time a template asks, none when no template uses Fn::GetAZs. Make one
+    of these per run, so that a long-lived worker sees zones added to the region.
 
     ``connect`` hands out the clients, so that nothing (not even ``--local``'s emulator)
     starts for a tree whose conditions use no pseudo parameter."""
 
     def __init__(self, connect: Callable[[], AwsClients]):
         self._connect = connect
+        self._zones: tuple[str, ...] | None = None
+        self._zones_lock = threading.Lock()  # resources are planned concurrently
 
-    def __getitem__(self, key: str) -> str:
+    def __getitem__(self, key: str) -> Any:
+        if key == AVAILABILITY_ZONES:
+            return list(self._availability_zones())
         if key == "AWS::Region":
             return self._connect().region
         if key == "AWS::AccountId":
@@ -39,10 +50,16 @@ class PseudoParameters(Mapping[str, str]):
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
-        return iter(PSEUDO_PARAMETERS)
+        return iter((*PSEUDO_PARAMETERS, AVAILABILITY_ZONES))
 
     def __len__(self) -> int:
-        return len(PSEUDO_PARAMETERS)
+        return len(PSEUDO_PARAMETERS) + 1
+
+    def _availability_zones(self) -> tuple[str, ...]:
+        with self._zones_lock:
+            if self._zones is None:
+                self._zones = tuple(self._connect().availability_zones())
+            return self._zones
 
 
 class Aws:

@@ -79,6 +79,14 @@ class AwsClients:
             self._account_id = self.client("sts").get_caller_identity()["Account"]
         return self._account_id
 
+    def availability_zones(self) -> list[str]:
+        """The region's available zones in name order (one ec2:DescribeAvailabilityZones)."""
+        reply = self.client("ec2").describe_availability_zones(Filters=[
+            {"Name": "region-name", "Values": [self.region]},
+            {"Name": "state", "Values": ["available"]},
+        ])
+        return sorted(zone["ZoneName"] for zone in reply["AvailabilityZones"])
+
     @property
     def partition(self) -> str:
         if self.region.startswith("cn-"):

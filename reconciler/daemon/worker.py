@@ -213,6 +213,8 @@ class Worker:
     # --- reconcile ----------------------------------------------------------------------------
 
     def reconcile_once(self) -> None:
+        # Per-run values (availability zones) are read again in each run, once.
+        self.pseudo = PseudoParameters(lambda: self.clients)
         with self._lock:
             full, self._full_due = self._full_due, False
             due, self._pending_due = self._pending_due, set()

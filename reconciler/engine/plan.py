@@ -25,7 +25,7 @@ from reconciler.state.store import InventoryRow
 from reconciler.template.coerce import CoercionError, coerce_properties
 from reconciler.template.model import ResourceDecl, Template, Unknown
 
-Resolver = Callable[[Any, Template, RunLookup, Mapping[str, str]], Any]
+Resolver = Callable[[Any, Template, RunLookup, Mapping[str, Any]], Any]
 # A pending status hides these: they need a person, not time.
 _OUTRANK_PENDING = (Status.ERROR, Status.CONFLICT, Status.BLOCKED)
 
@@ -67,7 +67,7 @@ def deletion_policy(decl: ResourceDecl, kind_cls: type[Kind]) -> str:
 
 class Planner:
     def __init__(self, template: Template, inventory: Mapping[str, InventoryRow], kinds: Kinds,
-                 resolve: Resolver, pseudo: Mapping[str, str], settings: EngineSettings,
+                 resolve: Resolver, pseudo: Mapping[str, Any], settings: EngineSettings,
                  scope: frozenset[str] | None = None, holds: Holds | None = None,
                  clock: Callable[[], float] = time.time):
         self.template = template

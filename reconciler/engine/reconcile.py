@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from reconciler.engine.apply import Applier, ChangeListener
 from reconciler.engine.context import EngineSettings, Kinds
@@ -15,7 +16,7 @@ from reconciler.template.model import Template
 
 
 def plan(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
-         pseudo: Mapping[str, str], settings: EngineSettings) -> Plan:
+         pseudo: Mapping[str, Any], settings: EngineSettings) -> Plan:
     """Read AWS and decide; writes nothing anywhere."""
     return Planner(template, store.inventory(), kinds, resolve, pseudo, settings).plan()
 
@@ -27,7 +28,7 @@ def holds_of(plan: Plan) -> dict[str, tuple[float, str]]:
 
 
 def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
-          pseudo: Mapping[str, str], settings: EngineSettings, command: str = "apply",
+          pseudo: Mapping[str, Any], settings: EngineSettings, command: str = "apply",
           listener: ChangeListener | None = None,
           should_stop: Callable[[], bool] = lambda: False,
           on_planned: Callable[[Plan], None] | None = None,

@@ -23,14 +23,19 @@ class _NoResources(ResourceLookup):
 
 
 def evaluate_conditions(declared: Mapping[str, Declaration], parameters: Mapping[str, Any],
-                        pseudo: Mapping[str, str], resources: Collection[str] = (),
-                        incomplete: bool = False) -> tuple[dict[str, bool], list[Issue]]:
+                        pseudo: Mapping[str, Any], resources: Collection[str] = (),
+                        incomplete: bool = False,
+                        mappings: Mapping[str, Any] | None = None,
+                        ) -> tuple[dict[str, bool], list[Issue]]:
     """Every condition's value. Conditions with problems (and those using them) get no value.
 
-    ``resources`` are the declared logical IDs, only to tell "not allowed" from "unknown".
+    ``resources`` are the declared logical IDs, only to tell "not allowed" from "unknown";
+    ``mappings`` the checked Mappings (None for a map with problems), for Fn::FindInMap.
     """
+    mappings = mappings or {}
     scope = Scope(parameters=parameters, resources=dict.fromkeys(resources, ""),
-                  conditions=dict.fromkeys(declared), incomplete=incomplete)
+                  conditions=dict.fromkeys(declared), mappings=mappings,
+                  incomplete=incomplete)
     issues: list[Issue] = []
     uses: dict[str, set[str]] = {}
     broken: set[str] = set()
@@ -47,8 +52,9 @@ def evaluate_conditions(declared: Mapping[str, Declaration], parameters: Mapping
         issues.append(Issue(first.file, first.line, f"condition cycle: {describe_cycle(cycle)}"))
         broken.update(cycle)
 
-    evaluator = _Evaluator(declared, uses, broken, Resolver(parameters, {}, _NoResources(),
-                                                            pseudo))
+    tables = {name: table for name, table in mappings.items() if table is not None}
+    resolver = Resolver(parameters, {}, _NoResources(), pseudo, tables)
+    evaluator = _Evaluator(declared, uses, broken, resolver)
     values: dict[str, bool] = {}
     for name in declared:
         try:

@@ -1,4 +1,4 @@
-"""Merge the fragments of a tree into one set of Parameters, Conditions and Resources."""
+"""Merge the fragments of a tree into one set of Parameters, Mappings, Conditions and Resources."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Any
 from reconciler.errors import Issue
 from reconciler.template.located import child_line, line_of
 
-SECTIONS = ("Parameters", "Conditions", "Resources")
+SECTIONS = ("Parameters", "Mappings", "Conditions", "Resources")
 ALLOWED_TOP_LEVEL = ("AWSTemplateFormatVersion", "Description", "Metadata", *SECTIONS)
 FORMAT_VERSION = "2010-09-09"
-# CloudFormation's rule for logical IDs, which also applies to parameter and condition names.
+# CloudFormation's rule for logical IDs, which also applies to parameter, mapping and condition
+# names.
 LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")
 
-_SINGULAR = {"Parameters": "parameter", "Conditions": "condition", "Resources": "logical ID"}
+_SINGULAR = {"Parameters": "parameter", "Mappings": "mapping", "Conditions": "condition",
+             "Resources": "logical ID"}
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,14 @@ class Declaration:
 @dataclass
 class Fragments:
     parameters: dict[str, Declaration] = field(default_factory=dict)
+    mappings: dict[str, Declaration] = field(default_factory=dict)
     conditions: dict[str, Declaration] = field(default_factory=dict)
     resources: dict[str, Declaration] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
     def section(self, name: str) -> dict[str, Declaration]:
-        return {"Parameters": self.parameters, "Conditions": self.conditions,
-                "Resources": self.resources}[name]
+        return {"Parameters": self.parameters, "Mappings": self.mappings,
+                "Conditions": self.conditions, "Resources": self.resources}[name]
 
 
 def merge(documents: list[tuple[str, Any]]) -> tuple[Fragments, list[Issue]]:

@@ -11,11 +11,15 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.template import cidr
 from reconciler.template.intrinsics import (
     CONDITION_FUNCTIONS,
     FUNCTIONS,
+    MISSING,
     NO_VALUE,
     PSEUDO_PARAMETERS,
+    as_text,
+    find_in_map_arguments,
     function_name,
     get_att_target,
     split_variable,
@@ -38,6 +42,8 @@ class Scope:
     resources: Mapping[str, str]  # every declared logical ID -> its Type
     excluded: Mapping[str, str] = field(default_factory=dict)  # logical ID -> false Condition
     conditions: Mapping[str, bool | None] = field(default_factory=dict)  # None: not evaluated
+    # Map name -> top-level key -> second-level key -> value; None: a map with problems.
+    mappings: Mapping[str, Mapping[str, Mapping[str, Any]] | None] = field(default_factory=dict)
     attributes: Callable[[str], Collection[str] | None] = lambda _type: None
     # True when some file could not be read: its names are missing, so unknown names are
     # not reported (they would be noise hiding the real error).
@@ -82,6 +88,12 @@ class IntrinsicCheck:
             self._sub(arg, line, live)
         elif name in ("Fn::Join", "Fn::Select", "Fn::Split"):
             self._list_function(name, arg, line, live)
+        elif name == "Fn::FindInMap":
+            self._find_in_map(arg, line, live)
+        elif name == "Fn::GetAZs":
+            self._get_azs(arg, line, live)
+        elif name == "Fn::Cidr":
+            self._cidr(arg, line, live)
         elif name == "Fn::If" and not self.in_condition:
             self._if(arg, line, live)
         elif name == "Fn::If":
@@ -177,12 +189,12 @@ class IntrinsicCheck:
             return
         first, second = arg
         if name == "Fn::Select":
+            length = self._static_length(second, live)
             if not (_is_index(first) or function_name(first)):
                 self.problems.append((line, "Fn::Select index must be a non-negative integer"))
-            elif (_is_index(first) and isinstance(second, list) and not function_name(second)
-                    and int(first) >= len(second)):
+            elif _is_index(first) and length is not None and int(first) >= length:
                 self.problems.append((line, f"Fn::Select index {first} is out of range "
-                                            f"(the list has {len(second)} items)"))
+                                            f"(the list has {length} items)"))
         elif not isinstance(first, str):
             self.problems.append((line, f"{name} delimiter must be a string"))
         if name == "Fn::Split":
@@ -193,6 +205,122 @@ class IntrinsicCheck:
             self.problems.append((line, f"{name} takes {shapes[name]}"))
         for index, child in enumerate(arg):
             self.walk(child, child_line(arg, index, line), live)
+
+    def _static_length(self, value: Any, live: bool) -> int | None:
+        """The length of the list ``value`` evaluates to, when known before anything runs."""
+        name = function_name(value)
+        if name is None:
+            return len(value) if isinstance(value, list) else None
+        arg = value[name]
+        if name == "Fn::Cidr" and isinstance(arg, list) and len(arg) == 3 \
+                and function_name(arg[1]) is None:
+            try:
+                return cidr.subnet_count(arg[1])
+            except ValueError:
+                return None  # reported by the Fn::Cidr check
+        if name == "Fn::FindInMap" and (parsed := find_in_map_arguments(arg)) is not None:
+            keys, default = parsed
+            table = self.scope.mappings.get(keys[0]) if isinstance(keys[0], str) else None
+            top, second = (self._static_key(key, live) for key in keys[1:])
+            if table is None or default is not MISSING or top is None or second is None:
+                return None
+            found = table.get(top[0], {}).get(second[0])
+            return len(found) if isinstance(found, list) else None
+        return None
+
+    def _find_in_map(self, arg: Any, line: int, live: bool) -> None:
+        parsed = find_in_map_arguments(arg)
+        if parsed is None:
+            if isinstance(arg, list) and len(arg) == 4:
+                self.problems.append((child_line(arg, 3, line), "Fn::FindInMap takes a 4th "
+                                      "argument only as {DefaultValue: value}"))
+            else:
+                self.problems.append((line, "Fn::FindInMap takes [MapName, TopLevelKey, "
+                                            "SecondLevelKey]"))
+            return
+        keys, default = parsed
+        for index, key in enumerate(keys):
+            key_line = child_line(arg, index, line)
+            if function_name(key) is not None:
+                self.walk(key, key_line, live)
+            elif not _is_key(key):
+                self.problems.append((key_line, "Fn::FindInMap keys must be strings or "
+                                                "intrinsic functions"))
+                return
+        if default is not MISSING:
+            self.walk(default, child_line(arg, 3, line), live)
+        map_name = keys[0]
+        if function_name(map_name) is not None:
+            return
+        map_name = as_text(map_name, "Fn::FindInMap")
+        if map_name not in self.scope.mappings:
+            if not self.scope.incomplete:
+                self.problems.append((child_line(arg, 0, line),
+                                      f"Fn::FindInMap uses unknown mapping '{map_name}'"))
+            return
+        table = self.scope.mappings[map_name]
+        if table is None or default is not MISSING:
+            return  # a broken map is reported where it is declared; a default covers misses
+        top, second = (self._static_key(key, live) for key in keys[1:])
+        where = f"Fn::FindInMap: mapping '{map_name}'"
+        if top is not None and top[0] not in table:
+            self.problems.append((child_line(arg, 1, line), f"{where} has no top-level key "
+                                  f"'{top[0]}'{top[1]} (it has: {', '.join(table)})"))
+        elif second is not None and top is not None and second[0] not in table[top[0]]:
+            self.problems.append((child_line(arg, 2, line), f"{where} key '{top[0]}' has no "
+                                  f"second-level key '{second[0]}'{second[1]} "
+                                  f"(it has: {', '.join(table[top[0]])})"))
+        elif second is not None and not any(second[0] in entry for entry in table.values()):
+            self.problems.append((child_line(arg, 2, line), f"{where} has no second-level key "
+                                  f"'{second[0]}'{second[1]} under any top-level key"))
+
+    def _static_key(self, key: Any, live: bool) -> tuple[str, str] | None:
+        """``(key text, how it was found)`` when known before anything runs: a literal, or in
+        a branch that is taken, a parameter's value."""
+        if _is_key(key):
+            return as_text(key, "Fn::FindInMap"), ""
+        if live and function_name(key) == "Ref" and isinstance(key["Ref"], str):
+            value = self.scope.parameters.get(key["Ref"])
+            if isinstance(value, str | int | float):
+                return as_text(value, "Fn::FindInMap"), f" (the value of parameter {key['Ref']})"
+        return None
+
+    def _get_azs(self, arg: Any, line: int, live: bool) -> None:
+        if isinstance(arg, str):
+            return  # '' is this run's region; another region is refused when resolved
+        if function_name(arg) == "Ref":
+            self.walk(arg, line, live)
+            return
+        self.problems.append((line, "Fn::GetAZs takes a region name, '' (this region) or "
+                                    "!Ref AWS::Region"))
+
+    def _cidr(self, arg: Any, line: int, live: bool) -> None:
+        if not (isinstance(arg, list) and len(arg) == 3):
+            self.problems.append((line, "Fn::Cidr takes [ipBlock, count, cidrBits]"))
+            return
+        for index, item in enumerate(arg):
+            self.walk(item, child_line(arg, index, line), live)
+        block: cidr.Network | None = None
+        literal = [function_name(item) is None for item in arg]
+        checks = ((0, cidr.ip_block), (1, cidr.subnet_count),
+                  (2, lambda value: cidr.cidr_bits(value, block)))
+        valid = True
+        for index, check in checks:
+            if not literal[index]:
+                continue
+            try:
+                checked = check(arg[index])
+            except ValueError as error:
+                self.problems.append((child_line(arg, index, line), f"Fn::Cidr: {error}"))
+                valid = False
+                continue
+            if index == 0:
+                block = checked
+        if valid and all(literal):
+            try:
+                cidr.subnets(*arg)
+            except ValueError as error:
+                self.problems.append((line, f"Fn::Cidr: {error}"))
 
     def _if(self, arg: Any, line: int, live: bool) -> None:
         if not (isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str)):
@@ -248,6 +376,10 @@ def _condition_function(value: Any) -> str | None:
         if key in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition"):
             return str(key)
     return None
+
+
+def _is_key(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def _is_index(value: Any) -> bool:

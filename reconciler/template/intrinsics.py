@@ -11,11 +11,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.template import cidr
 from reconciler.template.model import ResourceLookup, Template, Unknown
 
 PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix")
 NO_VALUE = "AWS::NoValue"
-FUNCTIONS = ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::If")
+FUNCTIONS = ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::If",
+             "Fn::FindInMap", "Fn::GetAZs", "Fn::Cidr")
+# Not a pseudo parameter (Ref cannot name it): the key under which the pseudo mapping holds
+# this run's availability zones, for Fn::GetAZs. Looked up only when a template uses it.
+AVAILABILITY_ZONES = "AWS::AvailabilityZones"
 CONDITION_FUNCTIONS = ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition")
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -88,6 +93,41 @@ def sub_arguments(arg: Any) -> tuple[str, Mapping[str, Any]] | None:
     return None
 
 
+class _Missing:
+    """No DefaultValue given to Fn::FindInMap."""
+
+
+MISSING = _Missing()
+
+
+def find_in_map_arguments(arg: Any) -> tuple[list[Any], Any] | None:
+    """``[Map, Top, Second]`` or ``[Map, Top, Second, {DefaultValue: V}]`` ->
+    ``([Map, Top, Second], V or MISSING)``; None when malformed."""
+    if not isinstance(arg, list) or len(arg) not in (3, 4):
+        return None
+    if len(arg) == 3:
+        return list(arg), MISSING
+    option = arg[3]
+    if not (isinstance(option, dict) and list(option) == ["DefaultValue"]):
+        return None
+    return list(arg[:3]), option["DefaultValue"]
+
+
+def functions_used(value: Any) -> set[str]:
+    """Every intrinsic function named anywhere in ``value``."""
+    found: set[str] = set()
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, dict):
+            if (name := function_name(node)) is not None:
+                found.add(name)
+            pending += node.values()
+        elif isinstance(node, list):
+            pending += node
+    return found
+
+
 def references(value: Any) -> set[tuple[str, str | None]]:
     """Every ``(name, attribute)`` that Ref, Fn::GetAtt and Fn::Sub mention, in all branches.
 
@@ -126,14 +166,15 @@ def _collect(value: Any, found: set[tuple[str, str | None]]) -> None:
 
 
 def resolve(value: Any, template: Template, lookup: ResourceLookup,
-            pseudo: Mapping[str, str]) -> Any:
+            pseudo: Mapping[str, Any]) -> Any:
     """``value`` with every intrinsic evaluated, as plain dicts, lists and scalars.
 
     A value that depends on something not known yet is an ``Unknown``: the
     smallest enclosing string-producing function becomes that ``Unknown``,
     while dicts and lists keep it at its position.
     """
-    result = Resolver(template.parameters, template.conditions, lookup, pseudo).value(value)
+    result = Resolver(template.parameters, template.conditions, lookup, pseudo,
+                      template.mappings).value(value)
     return None if result is _REMOVED else result
 
 
@@ -161,14 +202,20 @@ def as_text(value: Any, where: str) -> str:
 
 
 class Resolver:
-    """Evaluates intrinsics against parameter values, condition values and a lookup."""
+    """Evaluates intrinsics against parameter values, condition values and a lookup.
+
+    ``pseudo`` maps pseudo parameter names to values and ``AVAILABILITY_ZONES`` to this
+    run's zones; a value is asked for only when a template uses it (it may cost an AWS call).
+    """
 
     def __init__(self, parameters: Mapping[str, Any], conditions: Mapping[str, bool],
-                 lookup: ResourceLookup, pseudo: Mapping[str, str]):
+                 lookup: ResourceLookup, pseudo: Mapping[str, Any],
+                 mappings: Mapping[str, Any] | None = None):
         self.parameters = parameters
         self.conditions = conditions
         self.lookup = lookup
         self.pseudo = pseudo
+        self.mappings = mappings or {}
 
     def value(self, value: Any) -> Any:
         name = function_name(value)
@@ -196,7 +243,8 @@ class Resolver:
             condition, when_true, when_false = arg
             return self.value(when_true if self.conditions[condition] else when_false)
         handler = {"Fn::Sub": self.sub, "Fn::Join": self.join, "Fn::Select": self.select,
-                   "Fn::Split": self.split}.get(name)
+                   "Fn::Split": self.split, "Fn::FindInMap": self.find_in_map,
+                   "Fn::GetAZs": self.get_azs, "Fn::Cidr": self.cidr}.get(name)
         if handler is None:
             raise IntrinsicError(f"{name} is not supported")
         return handler(arg)
@@ -263,3 +311,51 @@ class Resolver:
             if isinstance(value, Unknown):
                 return value
         return as_text(source, "Fn::Split").split(as_text(delimiter, "Fn::Split delimiter"))
+
+    def find_in_map(self, arg: Any) -> Any:
+        parsed = find_in_map_arguments(arg)
+        if parsed is None:
+            raise IntrinsicError(f"Fn::FindInMap takes [MapName, TopLevelKey, SecondLevelKey], "
+                                 f"got {arg!r}")
+        keys, default = parsed
+        values = [self.value(key) for key in keys]
+        for value in values:
+            if isinstance(value, Unknown):
+                return value
+        name, top, second = (as_text(value, "Fn::FindInMap key") for value in values)
+        table = self.mappings.get(name)
+        if table is None:
+            raise IntrinsicError(f"Fn::FindInMap: unknown mapping '{name}'")
+        if second not in table.get(top, {}):
+            if default is not MISSING:
+                return self.value(default)
+            raise IntrinsicError(f"Fn::FindInMap: mapping '{name}' has no value for "
+                                 f"[{top}, {second}]")
+        found = table[top][second]
+        return list(found) if isinstance(found, list) else found
+
+    def get_azs(self, arg: Any) -> Any:
+        region = self.value(arg)
+        if isinstance(region, Unknown):
+            return region
+        region = as_text(region, "Fn::GetAZs region")
+        current = self.pseudo.get("AWS::Region")
+        if region and region != current:
+            raise IntrinsicError(f"Fn::GetAZs: only the zones of this run's region "
+                                 f"({current}) are known, not of {region}")
+        zones = self.pseudo.get(AVAILABILITY_ZONES)
+        if zones is None:
+            raise IntrinsicError("Fn::GetAZs: the availability zones have no value here")
+        return list(zones)
+
+    def cidr(self, arg: Any) -> Any:
+        if not (isinstance(arg, list) and len(arg) == 3):
+            raise IntrinsicError(f"Fn::Cidr takes [ipBlock, count, cidrBits], got {arg!r}")
+        values = [self.value(item) for item in arg]
+        for value in values:
+            if isinstance(value, Unknown):
+                return value
+        try:
+            return cidr.subnets(*values)
+        except ValueError as error:
+            raise IntrinsicError(f"Fn::Cidr: {error}") from None

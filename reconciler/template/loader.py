@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 from reconciler.errors import Issue, ValidationFailed
 from reconciler.kinds.base import Kind
@@ -12,6 +13,7 @@ from reconciler.template.files import discover, read_fragment
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
+from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
 from reconciler.template.parameters import COMMAND_LINE, resolve_parameters
 from reconciler.template.resource_entry import ResourceEntry, parse_entry
@@ -19,14 +21,15 @@ from reconciler.template.schema_check import check_properties
 
 
 def load_tree(path: str | Path, parameters: Mapping[str, str],
-              catalog: Mapping[str, type[Kind]], *, pseudo: Mapping[str, str] | None = None,
+              catalog: Mapping[str, type[Kind]], *, pseudo: Mapping[str, Any] | None = None,
               max_file_bytes: int | None = None) -> Template:
     """Parse, merge and check every fragment under ``path``.
 
     ``parameters`` are the ``--parameter`` overrides. ``pseudo`` holds the
-    pseudo parameter values (see ``intrinsics.pseudo_parameters``); only
-    conditions need them at load time, and a condition using one that is not
-    given is an issue. Raises ``ValidationFailed`` with all issues.
+    pseudo parameter values (see ``intrinsics.pseudo_parameters``) and, under
+    ``intrinsics.AVAILABILITY_ZONES``, the region's zones; only conditions need
+    them at load time, and a condition using one that is not given is an issue.
+    Raises ``ValidationFailed`` with all issues.
     """
     sources, issues = discover(path)
     documents = []
@@ -43,8 +46,11 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
     issues += [i for i in problems if not (incomplete and i.file == COMMAND_LINE)]
     # Every declared parameter is known by name, even one whose value is in error (None).
     declared = {name: resolved.values.get(name) for name in fragments.parameters}
+    mappings, problems = check_mappings(fragments.mappings)
+    issues += problems
     conditions, problems = evaluate_conditions(fragments.conditions, declared,
-                                               pseudo or {}, fragments.resources, incomplete)
+                                               pseudo or {}, fragments.resources, incomplete,
+                                               mappings)
     issues += problems
 
     entries = {}
@@ -58,6 +64,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
         resources={name: entry.type or "" for name, entry in entries.items()},
         excluded=excluded,
         conditions={name: conditions.get(name) for name in fragments.conditions},
+        mappings=mappings,
         attributes=lambda type_name: _attributes(catalog, type_name),
         incomplete=incomplete,
     )
@@ -74,7 +81,8 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
         raise ValidationFailed(issues)
     return Template(resources=resources, order=order, parameters=resolved.values,
                     conditions=conditions, files=fragments.files,
-                    no_echo_parameters=resolved.no_echo)
+                    no_echo_parameters=resolved.no_echo,
+                    mappings={name: table for name, table in mappings.items() if table})
 
 
 def _excluded(entries: Mapping[str, ResourceEntry], fragments: Fragments,

@@ -62,6 +62,8 @@ class Template:
     files: list[str]
     # Parameters declared NoEcho: their values must be masked wherever they end up.
     no_echo_parameters: frozenset[str] = frozenset()
+    # Mappings: name -> top-level key -> second-level key -> value, for Fn::FindInMap.
+    mappings: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 class ResourceLookup:
