@@ -1,0 +1,21 @@
+"""The repository's own desired/ (the Ryuzen reference stack) converges on the moto server
+and the next plan is clean, as the README's first command promises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.harness import Stack
+
+DESIRED = Path(__file__).resolve().parent.parent / "desired"
+
+
+def test_the_reference_stack_converges_and_the_next_plan_is_clean(stack: Stack) -> None:
+    state = str(stack.state)
+    applied = stack.cli("apply", str(DESIRED), "--state", state, "--output", "json")
+    assert applied.code == 0, applied.out + applied.err
+    created = {c["resource"] for c in applied.json["changes"] if c["action"] == "create"}
+    assert {"RyuzenVpc", "PrivateSubnetA", "PrivateSubnetB", "S3Endpoint",
+            "ToronTier1Cache", "CloudTrailLogBucket"} <= created
+    plan = stack.cli("plan", str(DESIRED), "--state", state, "--output", "json")
+    assert plan.code == 0, [c for c in plan.json["changes"] if c["status"] != "InSync"]
