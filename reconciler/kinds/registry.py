@@ -26,6 +26,10 @@ _KINDS: dict[str, str] = {
     "AWS::EC2::Subnet": "reconciler.kinds.ec2_subnet:Subnet",
     "AWS::EC2::InternetGateway": "reconciler.kinds.ec2_internet_gateway:InternetGateway",
     "AWS::EC2::RouteTable": "reconciler.kinds.ec2_route_table:RouteTable",
+    "AWS::EC2::EIP": "reconciler.kinds.ec2_eip:Eip",
+    "AWS::EC2::NatGateway": "reconciler.kinds.ec2_nat_gateway:NatGateway",
+    "AWS::EC2::VPCGatewayAttachment":
+        "reconciler.kinds.ec2_vpc_gateway_attachment:VpcGatewayAttachment",
 }
 
 
