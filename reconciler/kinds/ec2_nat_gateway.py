@@ -50,6 +50,7 @@ class NatGateway(DeclaredKind):
     delete_call = Call("DeleteNatGateway")
     gone_codes = ("NatGatewayNotFound", "InvalidNatGatewayID.NotFound")
     tag_calls = EC2_TAGS
+    attribute_paths = {"EniId": "NatGatewayAddresses[0].NetworkInterfaceId"}
 
     def exists(self, resource: dict[str, Any]) -> bool:
         return resource.get("State") in _LIVE
