@@ -4,6 +4,8 @@ Static checks against the CloudFormation schema and the botocore service model, 
 round trip over HTTP against the moto server from the kind's example in
 ``tests/contract/<module>.yaml``: create, plan clean, one property changed out of band with
 plain boto3, plan shows exactly that path, apply fixes it, plan clean, remove it, gone.
+A kind with nothing updatable (untaggable, every property create-only) says
+``Drift: {none: <why>}`` in its example: the claim is checked and the drift step skipped.
 """
 
 from __future__ import annotations
@@ -271,20 +273,23 @@ def test_round_trip(type_name: str, stack: Stack, clients: Any, calls: set[str])
     ids |= {f"attr:{k}": str(v) for k, v in (seen.attributes if seen else {}).items()}
 
     drift = example["Drift"]
-    service, method = drift["call"].split(".")
-    getattr(boto3.client(service), method)(**_fill(
-        drift["args"], {"physical_id": physical_id, **ids, **parameters}))
-    drifted = stack.plan(*args)
-    assert drifted.code == 2, drifted.out
-    change = drifted.change("Subject")
-    assert (change["status"], change["action"]) == ("Drifted", "update")
-    assert [d["path"] for d in change["diff"]] == [drift["path"]]
-    assert all(c["action"] == "none" for c in drifted.json["changes"]
-               if c["resource"] != "Subject")
+    if "none" in drift:  # ``Drift: {none: why}``: nothing can be changed in place
+        _assert_nothing_updatable(_kind(type_name))
+    else:
+        service, method = drift["call"].split(".")
+        getattr(boto3.client(service), method)(**_fill(
+            drift["args"], {"physical_id": physical_id, **ids, **parameters}))
+        drifted = stack.plan(*args)
+        assert drifted.code == 2, drifted.out
+        change = drifted.change("Subject")
+        assert (change["status"], change["action"]) == ("Drifted", "update")
+        assert [d["path"] for d in change["diff"]] == [drift["path"]]
+        assert all(c["action"] == "none" for c in drifted.json["changes"]
+                   if c["resource"] != "Subject")
 
-    fixed = stack.apply(*args)
-    assert fixed.code == 0, fixed.out + fixed.err
-    assert stack.plan(*args).code == 0
+        fixed = stack.apply(*args)
+        assert fixed.code == 0, fixed.out + fixed.err
+        assert stack.plan(*args).code == 0
 
     rest = {k: v for k, v in template["Resources"].items() if k != "Subject"}
     stack.write("subject.json", json.dumps({**template, "Resources": rest}))
@@ -302,6 +307,14 @@ def test_round_trip(type_name: str, stack: Stack, clients: Any, calls: set[str])
     allowed = {a.lower() for a in actions_for(r["Type"] for r in template["Resources"].values())}
     missing = {c for c in calls if c.lower() not in allowed}
     assert not missing, f"calls missing from {type_name}'s permissions: {sorted(missing)}"
+
+
+def _assert_nothing_updatable(kind: type[Kind]) -> None:
+    """An example may skip the drift step only for a kind with no tags and every managed
+    property create-only (a change is a replace, never an update)."""
+    assert not kind.taggable, f"{kind.type_name} has tags: drift one of them"
+    updatable = kind.managed_properties - kind.create_only()
+    assert not updatable, f"{kind.type_name} can update {sorted(updatable)}: drift one"
 
 
 # Kinds not declared through DeclaredKind name their create call here.

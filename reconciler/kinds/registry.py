@@ -30,6 +30,10 @@ _KINDS: dict[str, str] = {
     "AWS::EC2::VPCEndpoint": "reconciler.kinds.ec2_vpc_endpoint:VpcEndpoint",
     "AWS::EC2::SubnetRouteTableAssociation":
         "reconciler.kinds.ec2_subnet_route_table_association:SubnetRouteTableAssociation",
+    "AWS::EC2::EIP": "reconciler.kinds.ec2_eip:Eip",
+    "AWS::EC2::NatGateway": "reconciler.kinds.ec2_nat_gateway:NatGateway",
+    "AWS::EC2::VPCGatewayAttachment":
+        "reconciler.kinds.ec2_vpc_gateway_attachment:VpcGatewayAttachment",
 }
 
 
