@@ -26,6 +26,11 @@ _KINDS: dict[str, str] = {
     "AWS::EC2::Subnet": "reconciler.kinds.ec2_subnet:Subnet",
     "AWS::EC2::InternetGateway": "reconciler.kinds.ec2_internet_gateway:InternetGateway",
     "AWS::EC2::RouteTable": "reconciler.kinds.ec2_route_table:RouteTable",
+    "AWS::EC2::SecurityGroup": "reconciler.kinds.ec2_security_group:SecurityGroup",
+    "AWS::EC2::SecurityGroupIngress":
+        "reconciler.kinds.ec2_security_group_ingress:SecurityGroupIngress",
+    "AWS::EC2::SecurityGroupEgress":
+        "reconciler.kinds.ec2_security_group_egress:SecurityGroupEgress",
 }
 
 
