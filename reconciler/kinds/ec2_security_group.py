@@ -89,6 +89,9 @@ class SecurityGroup(DeclaredKind):
                 self._call(f"AuthorizeSecurityGroup{direction}", GroupId=physical_id,
                            IpPermissions=[rules.to_permission(r, egress) for r in authorize])
 
+    def delete(self, physical_id: str, desired: Props) -> None:
+        super().delete(physical_id, {})  # by GroupId alone: EC2 takes the ID or the name
+
     def _revoke(self, group_id: str, revoke: list[rules.Rule], egress: bool) -> None:
         records = self._call("DescribeSecurityGroupRules",
                              Filters=[{"Name": "group-id", "Values": [group_id]}])
