@@ -201,8 +201,16 @@ def _rotation_function() -> dict[str, str]:
     return {"RotationFunctionArn": function["FunctionArn"]}
 
 
+def _security_group() -> dict[str, str]:
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.31.0.0/16")["Vpc"]["VpcId"]
+    return {"GroupId": ec2.create_security_group(GroupName="contract-rules", VpcId=vpc,
+                                                 Description="rules")["GroupId"]}
+
+
 SETUP: dict[str, Callable[[], dict[str, str]]] = {
     "spare-key": _spare_key,
+    "security-group": _security_group,
     "rotation-function": _rotation_function,
 }
 

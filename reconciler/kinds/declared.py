@@ -76,6 +76,9 @@ class DeclaredKind(DeclaredTags, Kind):
     token_member: ClassVar[str | None] = None  # idempotency token the model does not mark
     # The property holding the physical ID where the schema's identifier is an AWS-made ARN.
     name: ClassVar[str | None] = None
+    # A name AWS requires but the template may leave out, when it is not the physical ID
+    # (EC2's GroupName): generated like an identifier name.
+    generated_property: ClassVar[str | None] = None
     # EC2: the ResourceType under which the create call's TagSpecifications take the tags.
     tag_spec: ClassVar[str | None] = None
     # A describe call taking tag filters, and the JMESPath to the IDs it finds (EC2): how an
@@ -107,7 +110,7 @@ class DeclaredKind(DeclaredTags, Kind):
         return value if isinstance(value, str) else None
 
     def generated_name(self, logical_id: str, owner: str) -> Props:
-        name = self.name_property()
+        name = self.generated_property or self.name_property()
         if name is None or name in self.type_schema().document.get("required", ()):
             return {}  # unnamed, or the name is required: nothing to generate
         node = self.type_schema().node((name,))

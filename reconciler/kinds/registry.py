@@ -34,6 +34,11 @@ _KINDS: dict[str, str] = {
     "AWS::EC2::NatGateway": "reconciler.kinds.ec2_nat_gateway:NatGateway",
     "AWS::EC2::VPCGatewayAttachment":
         "reconciler.kinds.ec2_vpc_gateway_attachment:VpcGatewayAttachment",
+    "AWS::EC2::SecurityGroup": "reconciler.kinds.ec2_security_group:SecurityGroup",
+    "AWS::EC2::SecurityGroupIngress":
+        "reconciler.kinds.ec2_security_group_ingress:SecurityGroupIngress",
+    "AWS::EC2::SecurityGroupEgress":
+        "reconciler.kinds.ec2_security_group_egress:SecurityGroupEgress",
 }
 
 
