@@ -55,8 +55,10 @@ class IamRole(DeclaredKind):
     }
     delete_call = Call("DeleteRole")
     tag_calls = TagCalls("TagRole", "UntagRole")
+    # A role just created is "not found" for a while (AWS: "The role with name X cannot be
+    # found", moto: "Role X not found"); a missing managed policy "does not exist": final.
     transient_codes = {"MalformedPolicyDocument": ("Invalid principal",),
-                       "NoSuchEntity": ("role with name", "Role ")}
+                       "NoSuchEntity": ("role with name", "not found")}
 
     # --- read -------------------------------------------------------------------------------
 
