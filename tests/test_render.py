@@ -62,7 +62,7 @@ def test_sections_are_as_written_in_long_form(capsys: pytest.CaptureFixture[str]
     assert code == 0
     template = yaml.safe_load(out)  # no CloudFormation tags: any YAML tool reads it
     assert list(template) == ["AWSTemplateFormatVersion", "Description", "Parameters",
-                              "Conditions", "Resources"]
+                              "Mappings", "Conditions", "Resources"]
     assert template["AWSTemplateFormatVersion"] == "2010-09-09"
     # Declarations, not the values given: CloudFormation tools check declarations.
     assert template["Parameters"]["AuroraRotationLambdaArn"]["Default"] == ""
