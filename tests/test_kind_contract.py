@@ -176,7 +176,11 @@ def test_unnamed_kinds_can_find_what_a_lost_reply_made(type_name: str) -> None:
         model = boto3.client(kind.service, region_name="us-east-1").meta.service_model
         if model.operation_model(kind.create_call.operation).idempotent_members:
             return
-    assert kind.find is not Kind.find, f"{type_name} is unnamed and cannot find by tags"
+    # DeclaredKind's own find needs a find_call; without one it finds nothing.
+    can_find = kind.find is not Kind.find and not (
+        issubclass(kind, DeclaredKind) and kind.find is DeclaredKind.find
+        and kind.find_call is None)
+    assert can_find, f"{type_name} is unnamed and cannot find by tags"
 
 
 # --- the round trip over moto ------------------------------------------------------------

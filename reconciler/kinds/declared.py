@@ -44,9 +44,6 @@ class Call:
     # Error codes of a read meaning "not configured" (the property has no value), not failure.
     absent: tuple[str, ...] = ()
 
-    def __hash__(self) -> int:
-        return hash((self.operation, self.off))
-
 
 Step = Call | str
 

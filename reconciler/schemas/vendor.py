@@ -15,6 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from reconciler.kinds.schema import file_name
+
 # Every type the reference stack uses, managed today or planned (issues 7-9).
 TYPES = (
     "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::S3::Bucket", "AWS::S3::BucketPolicy",
@@ -34,10 +36,6 @@ TYPES = (
     "AWS::CloudFront::Distribution", "AWS::Route53::HostedZone", "AWS::Route53::RecordSet",
 )
 REGION = "us-east-1"
-
-
-def file_name(type_name: str) -> str:
-    return type_name.lower().replace("::", "-") + ".json"
 
 
 def without_descriptions(node: Any) -> Any:
