@@ -168,8 +168,10 @@ def test_every_managed_property_is_read_and_written(type_name: str) -> None:
 def test_unnamed_kinds_can_find_what_a_lost_reply_made(type_name: str) -> None:
     """Without a name to look up, a create needs an idempotency token or a find by tags."""
     kind = _kind(type_name)
-    named = (kind.physical_id is not Kind.physical_id
-             if not issubclass(kind, DeclaredKind) else kind.name_property() is not None)
+    # Named: the physical ID follows from the declared properties (a name, or a composite
+    # such as a route's table and destination), so a lookup finds what a lost reply made.
+    named = (kind.name_property() is not None or kind.physical_id is not DeclaredKind.physical_id
+             if issubclass(kind, DeclaredKind) else kind.physical_id is not Kind.physical_id)
     if named:
         return
     if issubclass(kind, DeclaredKind):
