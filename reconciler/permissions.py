@@ -20,7 +20,13 @@ POLICY_VERSION = "2012-10-17"
 # check_aws and AWS::AccountId.
 ALWAYS = ("sts:GetCallerIdentity",)
 # Intrinsic functions whose value is read from AWS (runtime.PseudoParameters).
-FUNCTION_ACTIONS = {"Fn::GetAZs": ("ec2:DescribeAvailabilityZones",)}
+# Dynamic references read their values at apply (decrypting with the key that protects them).
+FUNCTION_ACTIONS = {
+    "Fn::GetAZs": ("ec2:DescribeAvailabilityZones",),
+    "{{resolve:secretsmanager}}": ("secretsmanager:GetSecretValue", "kms:Decrypt"),
+    "{{resolve:ssm}}": ("ssm:GetParameter",),
+    "{{resolve:ssm-secure}}": ("ssm:GetParameter", "kms:Decrypt"),
+}
 
 
 def actions_for(types: Iterable[str], functions: Iterable[str] = ()) -> list[str]:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.aws.clients import AwsClients
+from reconciler.aws.dynamic_values import DynamicValues
 from reconciler.engine.context import Kinds
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.registry import catalog
@@ -139,7 +140,7 @@ def check_aws(clients: AwsClients) -> None:
 
 
 def build_kinds(clients: AwsClients) -> Kinds:
-    return Kinds(catalog(), lambda cls: cls(clients))
+    return Kinds(catalog(), lambda cls: cls(clients), DynamicValues(clients).read)
 
 
 def load(path: str | Path, parameters: Mapping[str, str],

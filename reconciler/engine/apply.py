@@ -18,6 +18,7 @@ from typing import Any
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.engine.context import contains_unknown
 from reconciler.engine.diff import is_ignored, pointer
+from reconciler.engine.dynamic import FINGERPRINTS, salt_of
 from reconciler.engine.model import Action, Change, Result, Status, mask_strings
 from reconciler.engine.pending import mark_transient, mark_waiting
 from reconciler.engine.plan import (
@@ -31,6 +32,8 @@ from reconciler.engine.plan import (
 from reconciler.failpoints import failpoint
 from reconciler.kinds.base import Kind, Observation, TransientError
 from reconciler.state.store import InventoryRow, StateStore
+from reconciler.template.coerce import coerce_properties
+from reconciler.template.dynamic_refs import DynamicReferenceError
 
 ChangeListener = Callable[[Change, str], None]  # change, phase ("start" or "done")
 
@@ -97,7 +100,7 @@ class Applier:
             mark_transient(change, exc, time.time())
         except Exception as exc:  # the resource fails alone; the run goes on
             change.result, change.status = Result.ERROR, Status.ERROR
-            change.error = describe_error(exc)
+            change.error = mask_strings(describe_error(exc), self.p.secrets)
             self.failed.add(change.resource)
         self._record_change(change)
         self.listener(change, "done")
@@ -144,10 +147,11 @@ class Applier:
         token = item.row.properties.get(CREATE_TOKEN) if item.row is not None \
             and item.row.pending else None
         token = str(token or uuid.uuid4())
+        sent, item.prints = self._for_aws(item, props, None)
         self._record(item, kind, {**props, CREATE_TOKEN: token}, kind.physical_id(props),
                      "pending-create")
         try:
-            obs = kind.create(props, tags if kind.taggable else {}, token=token)
+            obs = kind.create(sent, tags if kind.taggable else {}, token=token)
         except Exception:
             # The call may have succeeded with its reply lost: look before creating again.
             found = self._made_by_us(kind, props, lid)
@@ -193,7 +197,12 @@ class Applier:
         differ = self.p.kinds.differ(decl.type)
         entries = differ.diff(props, obs.properties, decl.settings.ignore_drift)
         changed = frozenset(e.path.split("/")[1] for e in entries) - {"Tags"}
-        after = kind.update(obs.physical_id, props, obs, changed) if changed else None
+        after = None
+        if changed:
+            recorded = item.row.properties.get(FINGERPRINTS) if item.row else None
+            sent, fresh = self._for_aws(item, props, salt_of(recorded))
+            item.prints = _merge_prints(recorded, fresh, changed)
+            after = kind.update(obs.physical_id, sent, obs, changed)
         if obs.tags is not None:
             want = dict(declared_tags or {})
             want[OWNER_TAG], want[LOGICAL_ID_TAG] = self.p.settings.owner, decl.logical_id
@@ -263,6 +272,22 @@ class Applier:
             if present:
                 kind.set_tags(obs.physical_id, {}, present)
 
+    def _for_aws(self, item: Planned, props: dict[str, Any], salt: str | None
+                 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """``props`` with dynamic references resolved, for the kind's call only."""
+        assert item.decl is not None
+        try:
+            sent, prints = self.p.references.for_aws(props, salt)
+            if prints is None:
+                return sent, None
+            kind = self.p.kinds.get(item.decl.type)
+            return coerce_properties(sent, kind.type_schema()), prints
+        except Exception as error:
+            decl = item.decl
+            raise DynamicReferenceError(
+                f"{decl.file}:{decl.line}: {decl.logical_id}: "
+                f"{mask_strings(describe_error(error), self.p.secrets)}") from None
+
     # --- bookkeeping ------------------------------------------------------------------------
 
     def _record_change(self, change: Change) -> None:
@@ -281,8 +306,25 @@ class Applier:
             deletion_policy=deletion_policy(decl, type(kind)), mode=item.change.mode,
             properties=mask_strings(differ.mask_properties(props), self.p.secrets),
             depends_on=list(decl.depends_on))
+        # Prints of what AWS holds stay until a create or update sends new values.
+        prints = item.prints if item.prints is not None else (
+            item.row.properties.get(FINGERPRINTS) if item.row is not None else None)
+        if prints:
+            row.properties[FINGERPRINTS] = prints
         self.store.put_inventory(row)
         item.row = row
+
+
+def _merge_prints(recorded: Any, fresh: dict[str, Any] | None, changed: frozenset[str]
+                  ) -> dict[str, Any] | None:
+    """Prints after an update: fresh ones for the properties it changed, the recorded ones
+    for the rest (an update sends what changed; AWS keeps the earlier value elsewhere)."""
+    if fresh is None:
+        return None
+    kept = recorded.get("paths", {}) if isinstance(recorded, dict) else {}
+    paths = {p: (v if p.split("/")[1] in changed else kept.get(p, v))
+             for p, v in fresh["paths"].items()}
+    return {"salt": fresh["salt"], "paths": paths}
 
 
 def _tags(value: Any) -> dict[str, str] | None:

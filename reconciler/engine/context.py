@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.engine.diff import PropertyDiff
+from reconciler.engine.dynamic import ReadReference
 from reconciler.kinds.base import Kind, Observation
 from reconciler.template.model import ResourceLookup, Unknown
 
@@ -25,11 +26,15 @@ class EngineSettings:
 
 
 class Kinds:
-    """One kind instance per CloudFormation type, built on first use."""
+    """One kind instance per CloudFormation type, built on first use, and the reader of dynamic
+    references: the AWS side the engine talks to."""
 
-    def __init__(self, catalog: Mapping[str, type[Kind]], factory: Callable[[type[Kind]], Kind]):
+    def __init__(self, catalog: Mapping[str, type[Kind]], factory: Callable[[type[Kind]], Kind],
+                 read_reference: ReadReference | None = None):
         self._catalog = catalog
         self._factory = factory
+        # Reads a dynamic reference's value from AWS (Secrets Manager, SSM) at apply time.
+        self.read_reference = read_reference
         self._instances: dict[str, Kind] = {}
         self._diffs: dict[str, PropertyDiff] = {}
         self._lock = threading.Lock()

@@ -17,6 +17,7 @@ from typing import Any
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, user_tags
 from reconciler.engine.context import EngineSettings, Kinds, RunLookup, contains_unknown
 from reconciler.engine.diff import is_ignored, pointer
+from reconciler.engine.dynamic import FINGERPRINTS, References, settle_observed
 from reconciler.engine.model import Action, Change, DiffEntry, Plan, Status, mask_strings
 from reconciler.engine.ordering import run_in_dependency_order
 from reconciler.engine.pending import Holds, mark_transient, mark_waiting
@@ -41,6 +42,7 @@ class Planned:
     tags: dict[str, Any] | None = None  # declared Tags (None: not declared)
     observation: Observation | None = None
     forget: bool = False  # inventory row of a resource already gone
+    prints: dict[str, Any] | None = None  # of the dynamic references' values sent to AWS
 
 
 # Inventory key of a create intent's idempotency token (never a property of the resource).
@@ -49,7 +51,7 @@ CREATE_TOKEN = "reconciler:create-token"
 
 def last_applied(row: InventoryRow) -> dict[str, Any]:
     """The properties last applied, as a kind takes them (without engine bookkeeping)."""
-    return {k: v for k, v in row.properties.items() if k != CREATE_TOKEN}
+    return {k: v for k, v in row.properties.items() if k not in (CREATE_TOKEN, FINGERPRINTS)}
 
 
 class DesiredValueError(ValueError):
@@ -86,9 +88,15 @@ class Planner:
         self.removal_order: list[str] = []  # dependents before what they depended on
         self._lock = threading.Lock()
         # Values of NoEcho parameters are secrets wherever they end up.
-        self.secrets = frozenset(
+        self._no_echo = frozenset(
             str(template.parameters[name]) for name in template.no_echo_parameters
             if template.parameters.get(name) not in (None, ""))
+        self.references = References(kinds.read_reference)
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Values never to print or store: NoEcho parameters, resolved dynamic references."""
+        return self._no_echo | frozenset(self.references.revealed)
 
     def plan(self) -> Plan:
         declared = [lid for lid in self.template.order if self._in_scope(lid)]
@@ -188,6 +196,8 @@ class Planner:
                 self.lookup.planned_ids[lid] = derived
             return self._plan_missing(planned, kind, mode)
         change.physical_id = obs.physical_id
+        obs.properties = settle_observed(props, obs.properties,
+                                         row.properties.get(FINGERPRINTS) if row else None)
         owned, conflict = self._ownership(kind, obs, row, decl, mode)
         differ = self.kinds.differ(decl.type)
         entries = differ.diff(props, obs.properties, decl.settings.ignore_drift)

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.kinds.schema import Path, TypeSchema, path_pointer
+from reconciler.template.dynamic_refs import MARKER
 from reconciler.template.intrinsics import function_name
 from reconciler.template.model import Unknown
 
@@ -39,6 +40,8 @@ def coerce_properties(properties: Mapping[str, Any], schema: TypeSchema) -> dict
 def _coerce(value: Any, schema: TypeSchema, node: dict[str, Any], path: Path) -> Any:
     if isinstance(value, Unknown) or function_name(value) is not None:
         return value
+    if isinstance(value, str) and MARKER in value:
+        return value  # a dynamic reference: coerced once resolved, at apply
     if isinstance(value, dict):
         return {key: _coerce(child, schema, _child(schema, node, key), (*path, key))
                 for key, child in value.items()}

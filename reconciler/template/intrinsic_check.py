@@ -11,7 +11,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.template import cidr
+from reconciler.template import cidr, dynamic_refs
 from reconciler.template.intrinsics import (
     CONDITION_FUNCTIONS,
     FUNCTIONS,
@@ -70,6 +70,8 @@ class IntrinsicCheck:
         elif isinstance(value, list):
             for index, child in enumerate(value):
                 self.walk(child, child_line(value, index, line), live)
+        elif isinstance(value, str) and dynamic_refs.MARKER in value:
+            self.problems += [(line, p) for p in dynamic_refs.problems_in(value)]
 
     def _function(self, name: str, arg: Any, line: int, live: bool) -> None:
         if name == "Ref":
@@ -166,6 +168,9 @@ class IntrinsicCheck:
         text, variables = parsed
         for key, value in variables.items():
             self.walk(value, child_line(variables, key, line), live)
+        if dynamic_refs.MARKER in text:  # checked with each ${} standing for a plain word
+            shape = "".join(part if not is_var else "x" for is_var, part in sub_parts(text))
+            self.problems += [(line, p) for p in dynamic_refs.problems_in(shape)]
         for is_variable, part in sub_parts(text):
             if not is_variable or part in variables:
                 continue

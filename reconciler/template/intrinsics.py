@@ -114,12 +114,16 @@ def find_in_map_arguments(arg: Any) -> tuple[list[Any], Any] | None:
 
 
 def functions_used(value: Any) -> set[str]:
-    """Every intrinsic function named anywhere in ``value``."""
+    """Every intrinsic function named anywhere in ``value``, and each service a dynamic
+    reference reads, as ``{{resolve:SERVICE}}``."""
     found: set[str] = set()
     pending = [value]
     while pending:
         node = pending.pop()
-        if isinstance(node, dict):
+        if isinstance(node, str) and "{{resolve:" in node:
+            found |= {f"{{{{resolve:{service}}}}}" for service in
+                      re.findall(r"\{\{resolve:([\w-]+):", node)}
+        elif isinstance(node, dict):
             if (name := function_name(node)) is not None:
                 found.add(name)
             pending += node.values()

@@ -9,10 +9,12 @@ from typing import Any
 from reconciler.errors import Issue, ValidationFailed
 from reconciler.kinds.base import Kind
 from reconciler.template.conditions import evaluate_conditions
+from reconciler.template.dynamic_refs import has_reference
 from reconciler.template.files import discover, read_fragment
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
+from reconciler.template.located import child_line
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
 from reconciler.template.parameters import COMMAND_LINE, resolve_parameters
@@ -113,6 +115,12 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
     check.walk(entry.properties, entry.properties_line, live)
     issues += [Issue(decl.file, line, f"resource '{decl.name}': {message}")
                for line, message in check.problems]
+    tags = entry.properties.get("Tags") if isinstance(entry.properties, dict) else None
+    if has_reference(tags):
+        issues.append(Issue(decl.file, child_line(entry.properties, "Tags",
+                                                  entry.properties_line),
+                            f"resource '{decl.name}': a dynamic reference cannot be a tag "
+                            "value: AWS shows tags in clear to anyone who can list them"))
     explicit = []
     for target, line in entry.depends_on:
         if target not in scope.resources:

@@ -20,6 +20,7 @@ from jsonschema.exceptions import ValidationError, best_match
 from reconciler.errors import Issue
 from reconciler.kinds.base import Kind
 from reconciler.template.coerce import CoercionError, coerce_properties
+from reconciler.template.dynamic_refs import MARKER
 from reconciler.template.intrinsics import function_name
 from reconciler.template.located import format_path, line_at, pointer_parts
 
@@ -149,8 +150,9 @@ Keyword = Callable[..., Iterator[ValidationError] | None]
 
 def _keyword(check: Keyword, coerce: Callable[[Any], Any] | None = None) -> Keyword:
     def run(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
-        if function_name(instance) is not None:
-            return None  # an intrinsic: its value is only known at run time
+        if function_name(instance) is not None or (
+                isinstance(instance, str) and MARKER in instance):
+            return None  # an intrinsic or dynamic reference: its value is known at run time
         if coerce is not None:
             instance = coerce(instance)
         return check(validator, value, instance, schema)
