@@ -14,7 +14,7 @@ from reconciler.template.files import discover, read_fragment
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
-from reconciler.template.located import child_line
+from reconciler.template.located import child_line, format_path, line_at, pointer_parts
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
 from reconciler.template.parameters import COMMAND_LINE, resolve_parameters
@@ -77,6 +77,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
         if decl is not None:
             resources[name] = decl
 
+    issues += _check_across(resources, catalog)
     order, problems = check_resources(resources)
     issues += problems
     if issues:
@@ -152,6 +153,23 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
         update_replace_policy=entry.update_replace_policy,
         settings=entry.settings,
     ), issues
+
+
+def _check_across(resources: Mapping[str, ResourceDecl], catalog: Mapping[str, type[Kind]],
+                  ) -> list[Issue]:
+    """What a kind refuses about a resource given the others (``Kind.validate_with``)."""
+    declared = {lid: (d.type, d.properties) for lid, d in resources.items()}
+    issues = []
+    for decl in resources.values():
+        kind = _kind(catalog, decl.type)
+        if kind is None or not isinstance(decl.properties, dict):
+            continue
+        for path, message in kind.validate_with(decl.properties, declared):
+            parts = pointer_parts(path, decl.properties)
+            issues.append(Issue(decl.file, line_at(decl.properties, parts, decl.line),
+                                f"{decl.logical_id} ({decl.type}) {format_path(parts)}: "
+                                f"{message}"))
+    return issues
 
 
 def _kind_of(entry: ResourceEntry, catalog: Mapping[str, type[Kind]],
