@@ -49,6 +49,8 @@ def _load_tree(settings: Settings, stack: ExitStack) -> Any:
 def cmd_validate(settings: Settings) -> int:
     with ExitStack() as stack:
         template = _load_tree(settings, stack)
+    for warning in template.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{settings.path}: valid ({len(template.resources)} resources in "
           f"{len(template.files)} files)")
     return EXIT_OK

@@ -14,6 +14,7 @@ from reconciler.template.files import discover, read_fragment
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
+from reconciler.template.intrinsics import references
 from reconciler.template.located import child_line, format_path, line_at, pointer_parts
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
@@ -85,6 +86,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
     return Template(resources=resources, order=order, parameters=resolved.values,
                     conditions=conditions, files=fragments.files,
                     no_echo_parameters=resolved.no_echo,
+                    warnings=_clear_text_secrets(resources, resolved.no_echo),
                     mappings={name: table for name, table in mappings.items() if table})
 
 
@@ -153,6 +155,23 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
         update_replace_policy=entry.update_replace_policy,
         settings=entry.settings,
     ), issues
+
+
+def _clear_text_secrets(resources: Mapping[str, ResourceDecl], no_echo: Collection[str],
+                        ) -> list[str]:
+    """NoEcho parameters placed in tags: masked in everything the reconciler writes, but
+    AWS shows tags in clear to anyone who can list them."""
+    found = []
+    for decl in resources.values():
+        tags = decl.properties.get("Tags") if isinstance(decl.properties, dict) else None
+        if tags is None:
+            continue
+        named = sorted({name for name, _ in references(tags)} & set(no_echo))
+        if named:
+            line = line_at(decl.properties, ["Tags"], decl.line)
+            found.append(f"{decl.file}:{line}: {decl.logical_id}: NoEcho parameter "
+                         f"{', '.join(named)} in a tag: AWS stores and shows tags in clear")
+    return found
 
 
 def _check_across(resources: Mapping[str, ResourceDecl], catalog: Mapping[str, type[Kind]],

@@ -64,6 +64,8 @@ class Template:
     no_echo_parameters: frozenset[str] = frozenset()
     # Mappings: name -> top-level key -> second-level key -> value, for Fn::FindInMap.
     mappings: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # Not errors, but worth knowing (``file:line: message``): printed by validate.
+    warnings: list[str] = field(default_factory=list)
 
 
 class ResourceLookup:
