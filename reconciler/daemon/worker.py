@@ -195,8 +195,14 @@ class Worker:
         self._loaded = revision
         try:
             template = load(path, self.settings.parameters, self.pseudo)
-        except ValidationFailed as failed:
-            errors = [_relative(str(i), path, self.settings.path) for i in failed.issues]
+        except Exception as exc:  # any failure to load is an invalid revision, never a stall
+            if isinstance(exc, ValidationFailed):
+                errors = [_relative(str(i), path, self.settings.path) for i in exc.issues]
+            else:
+                self.log.exception("unexpected error loading the desired state",
+                                   invalid_revision=revision)
+                errors = [f"{self.settings.path}: unexpected error while loading: "
+                          f"{type(exc).__name__}: {exc}"]
             self._last_errors = errors
             self.metrics.set_desired_valid(False)
             self.store.set_meta("desired_valid", "0")
