@@ -10,7 +10,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from reconciler.aws.clients import AwsClients
+from reconciler.aws.clients import AwsClients, AwsUnreachable
 from reconciler.aws.dynamic_values import DynamicValues
 from reconciler.engine.context import Kinds
 from reconciler.errors import ReconcilerError
@@ -134,6 +134,8 @@ def check_aws(clients: AwsClients) -> None:
     """Fail fast, with the cause, when AWS cannot be reached or credentials are wrong."""
     try:
         clients.account_id()
+    except AwsUnreachable:
+        raise
     except Exception as exc:
         detail = " ".join(str(exc).split())
         raise ReconcilerError(f"cannot reach AWS (sts:GetCallerIdentity): {detail}") from exc

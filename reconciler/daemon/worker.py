@@ -25,7 +25,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from reconciler.aws.clients import AwsClients
+from reconciler.aws.clients import AwsClients, AwsUnreachable
 from reconciler.daemon.http import HttpServer
 from reconciler.daemon.logs import configure_logging
 from reconciler.daemon.metrics import Metrics
@@ -219,6 +219,16 @@ class Worker:
     # --- reconcile ----------------------------------------------------------------------------
 
     def reconcile_once(self) -> None:
+        # One cheap call first: with AWS unreachable, the cycle is skipped in a few seconds
+        # (not every resource timing out) and the next one tries again.
+        try:
+            self.clients.probe()
+        except AwsUnreachable as exc:
+            self.metrics.set_aws_reachable(False)
+            self.log.error("AWS unreachable; reconcile skipped until the next cycle",
+                           error=str(exc))
+            return
+        self.metrics.set_aws_reachable(True)
         # Per-run values (availability zones) are read again in each run, once.
         self.pseudo = PseudoParameters(lambda: self.clients)
         with self._lock:
@@ -252,6 +262,7 @@ class Worker:
                                  should_stop=self.stop.is_set, on_planned=reporter.on_plan,
                                  scope=scope, holds=holds)
         reporter.finished(result, started)
+        self.metrics.set_aws_reachable(self.clients.unreachable is None)
         self._track_pending(result, full=scope is None)
         if result.converged and not self._pending_resources:
             self.store.set_meta("last_applied_revision", revision)
@@ -324,7 +335,12 @@ def run_worker(settings: Settings) -> int:
         clients = AwsClients()
         clients.on_call(metrics.aws_call)
         clients.on_throttle(metrics.aws_throttled)
-        check_aws(clients)
+        try:
+            check_aws(clients)
+        except AwsUnreachable as exc:
+            # Not fatal for a worker: each cycle tries again, and the metric says so.
+            metrics.set_aws_reachable(False)
+            log.error("AWS unreachable at start; the worker keeps trying", error=str(exc))
         try:
             source = GitSource(source_settings.repo, source_settings.branch, settings.path,
                                Path(settings.state) / "source",
