@@ -43,7 +43,8 @@ def _load_tree(settings: Settings, stack: ExitStack) -> Any:
     from reconciler.runtime import Aws, PseudoParameters, load
 
     aws = Aws(settings.local, settings.state, stack)
-    return load(settings.path, settings.parameters, PseudoParameters(aws.clients))
+    return load(settings.path, settings.parameters, PseudoParameters(aws.clients,
+                                                                   settings.stack))
 
 
 def cmd_validate(settings: Settings) -> int:
@@ -93,7 +94,7 @@ def cmd_plan_or_apply(settings: Settings) -> int:
     started = time.monotonic()
     with ExitStack() as stack:
         clients = Aws(settings.local, settings.state, stack).clients()
-        pseudo = PseudoParameters(lambda: clients)
+        pseudo = PseudoParameters(lambda: clients, settings.stack)
         template = load(settings.path, settings.parameters, pseudo)
         store = StateStore(settings.state)
         stack.callback(store.close)

@@ -206,8 +206,9 @@ CASES = {
         {"a.yaml": KEY + "    Properties:\n      Description: !ImportValue Shared\n"},
         {}, [("desired/a.yaml", 5, "intrinsic function Fn::ImportValue is not supported")]),
     "unsupported pseudo parameter": (
-        {"a.yaml": KEY + "    Properties:\n      Description: !Sub '${AWS::StackName}-key'\n"},
-        {}, [("desired/a.yaml", 5, "pseudo parameter AWS::StackName is not supported")]),
+        {"a.yaml": KEY + "    Properties:\n      Description: !Join [',', !Ref "
+                         "AWS::NotificationARNs]\n"},
+        {}, [("desired/a.yaml", 5, "pseudo parameter AWS::NotificationARNs is not supported")]),
     "condition function in Properties": (
         {"a.yaml": KEY + "    Properties:\n      Description: !Equals [a, b]\n"},
         {}, [("desired/a.yaml", 5, "Fn::Equals cannot be used outside Conditions")]),

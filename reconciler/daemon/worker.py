@@ -54,7 +54,7 @@ class Worker:
         self.source = source
         self._log = log
         self.kinds = build_kinds(clients)
-        self.pseudo = PseudoParameters(lambda: clients)
+        self.pseudo = PseudoParameters(lambda: clients, settings.stack)
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
@@ -230,7 +230,7 @@ class Worker:
             return
         self.metrics.set_aws_reachable(True)
         # Per-run values (availability zones) are read again in each run, once.
-        self.pseudo = PseudoParameters(lambda: self.clients)
+        self.pseudo = PseudoParameters(lambda: self.clients, self.settings.stack)
         with self._lock:
             full, self._full_due = self._full_due, False
             due, self._pending_due = self._pending_due, set()
