@@ -229,6 +229,10 @@ CASES = {
         {"a.yaml": "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\n"},
         {"Env": "qa"}, [("desired/a.yaml", 2, "value 'qa' (from --parameter) is not one of the "
                                               "AllowedValues ['prod', 'dev']")]),
+    "boolean allowed values are named as written": (
+        {"a.yaml": "Parameters:\n  On: {Type: String, AllowedValues: [true, false]}\n"},
+        {"On": "True"}, [("desired/a.yaml", 2, "value 'True' (from --parameter) is not one of "
+                                               "the AllowedValues ['true', 'false']")]),
     "unsupported parameter type": (
         {"a.yaml": "Parameters:\n  Key: {Type: 'AWS::EC2::KeyPair::KeyName', Default: k}\n"},
         {}, [("desired/a.yaml", 2, "has Type 'AWS::EC2::KeyPair::KeyName'")]),
