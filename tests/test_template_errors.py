@@ -187,8 +187,8 @@ CASES = {
         {"a.yaml": KEY + "    Properties:\n      Description: a\n      Description: b\n"},
         {}, [("desired/a.yaml", 6, "duplicate key 'Description' (first at line 5)")]),
     "unsupported top-level section": (
-        {"a.yaml": KEY + "Outputs:\n  Arn:\n    Value: !GetAtt Key.Arn\n"},
-        {}, [("desired/a.yaml", 4, "top-level section 'Outputs' is not supported")]),
+        {"a.yaml": KEY + "Transform: AWS::Serverless-2016-10-31\n"},
+        {}, [("desired/a.yaml", 4, "top-level section 'Transform' is not supported")]),
     "bad Metadata.Reconciler": (
         {"a.yaml": KEY + "    Metadata:\n      Reconciler:\n        Mode: yolo\n"
                          "        IgnoreDrift: [Description]\n        Adpot: true\n"},
@@ -273,7 +273,7 @@ def test_issue_is_reported_at_its_line(invalid: Load, contents: dict[str, str],
 def test_all_issues_are_collected_across_files(invalid: Load) -> None:
     issues = invalid({
         "a.yaml": KEY + "    Properties:\n      Bogus: 1\n",
-        "b.yaml": "Outputs: {}\n",
+        "b.yaml": "Transform: {}\n",
         "c.yaml": "Resources:\n  X:\n    Type: AWS::Nope::Nope\n",
     })
     assert [(i.file, i.line) for i in issues] == [

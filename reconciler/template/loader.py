@@ -18,6 +18,7 @@ from reconciler.template.intrinsics import references
 from reconciler.template.located import child_line, format_path, line_at, pointer_parts
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
+from reconciler.template.outputs import check_outputs
 from reconciler.template.parameters import COMMAND_LINE, resolve_parameters
 from reconciler.template.resource_entry import ResourceEntry, parse_entry
 from reconciler.template.schema_check import check_properties
@@ -79,6 +80,8 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
             resources[name] = decl
 
     issues += _check_across(resources, catalog)
+    outputs, problems = check_outputs(fragments.outputs, scope)
+    issues += problems
     order, problems = check_resources(resources)
     issues += problems
     if issues:
@@ -87,6 +90,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
                     conditions=conditions, files=fragments.files,
                     no_echo_parameters=resolved.no_echo,
                     warnings=_clear_text_secrets(resources, resolved.no_echo),
+                    outputs=outputs,
                     mappings={name: table for name, table in mappings.items() if table})
 
 
