@@ -21,6 +21,7 @@ from reconciler.template.model import ResourceDecl, Template
 from reconciler.template.outputs import check_outputs
 from reconciler.template.parameters import COMMAND_LINE, resolve_parameters
 from reconciler.template.resource_entry import ResourceEntry, parse_entry
+from reconciler.template.rules import check_rules
 from reconciler.template.schema_check import check_properties
 
 
@@ -50,6 +51,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
     issues += [i for i in problems if not (incomplete and i.file == COMMAND_LINE)]
     # Every declared parameter is known by name, even one whose value is in error (None).
     declared = {name: resolved.values.get(name) for name in fragments.parameters}
+    issues += check_rules(fragments.rules, declared)
     mappings, problems = check_mappings(fragments.mappings)
     issues += problems
     conditions, problems = evaluate_conditions(fragments.conditions, declared,

@@ -29,6 +29,8 @@ SHORT_FORMS = {
     **{name: f"Fn::{name}" for name in (
         "GetAtt", "Sub", "Join", "Select", "If", "Equals", "Not", "And", "Or", "Split",
         "Base64", "FindInMap", "GetAZs", "ImportValue", "Cidr", "Length", "ToJsonString",
+        # Rule functions (the Rules section).
+        "Contains", "EachMemberEquals", "EachMemberIn", "RefAll", "ValueOf", "ValueOfAll",
     )},
 }
 
