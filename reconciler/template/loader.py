@@ -11,6 +11,7 @@ from reconciler.kinds.base import Kind
 from reconciler.template.conditions import evaluate_conditions
 from reconciler.template.dynamic_refs import has_reference
 from reconciler.template.files import discover, read_fragment
+from reconciler.template.folding import fold_conditions
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
@@ -145,15 +146,20 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
 
     kind, problems = _kind_of(entry, catalog)
     issues += problems
+    known = {name: value for name, value in scope.conditions.items() if value is not None}
+    properties = fold_conditions(entry.properties, known) if isinstance(
+        entry.properties, dict) else entry.properties
+    if properties is None:  # Properties: !If [C, {...}, !Ref AWS::NoValue], C false
+        properties = {}
     if kind is not None and entry.type is not None:
-        issues += check_properties(decl.name, entry.type, entry.properties, kind, decl.file,
+        issues += check_properties(decl.name, entry.type, properties, kind, decl.file,
                                    entry.properties_line)
     if not live or entry.type is None:
         return None, issues
     return ResourceDecl(
         logical_id=decl.name,
         type=entry.type,
-        properties=entry.properties,
+        properties=properties,
         file=decl.file,
         line=decl.line,
         depends_on=tuple(sorted(set(explicit) | check.dependencies)),
