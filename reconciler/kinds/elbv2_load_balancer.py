@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.errors import ReconcilerError
-from reconciler.kinds.base import Observation, Props, is_intrinsic
+from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call
 from reconciler.kinds.elbv2_common import ELBV2_TAGS, NamedByArn, attributes_as_declared
 
@@ -40,6 +40,7 @@ class LoadBalancer(NamedByArn):
     by_name = Call("DescribeLoadBalancers", result="LoadBalancers[0].LoadBalancerArn")
     property_paths = {"Subnets": "AvailabilityZones[].SubnetId"}
     create_call = Call("CreateLoadBalancer")
+    created_id = "LoadBalancers[0].LoadBalancerArn"
     delete_call = Call("DeleteLoadBalancer")
     gone_codes = ("LoadBalancerNotFound",)
     readers = {"LoadBalancerAttributes": "read_attributes"}
@@ -58,18 +59,14 @@ class LoadBalancer(NamedByArn):
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
         """What AWS refuses and the local emulator accepts: an application load balancer in
-        fewer than two subnets (AWS wants two zones), a subnet listed twice."""
+        fewer than two subnets (AWS wants two zones; the schema refuses a subnet twice)."""
         subnets = props.get("Subnets")
         if props.get("Type", "application") != "application" or not isinstance(subnets, list):
             return []
-        problems = []
         if len(subnets) < 2:
-            problems.append(("/Subnets", "an application load balancer needs subnets in at "
-                                         "least two availability zones"))
-        literal = [s for s in subnets if not is_intrinsic(s)]
-        if len(set(map(str, literal))) != len(literal):
-            problems.append(("/Subnets", "lists a subnet twice"))
-        return problems
+            return [("/Subnets", "an application load balancer needs subnets in at least two "
+                                 "availability zones")]
+        return []
 
     def observe(self, physical_id: str, desired: Props) -> Observation | None:
         observed = super().observe(physical_id, desired)

@@ -42,6 +42,7 @@ class TargetGroup(NamedByArn):
                      result="TargetGroups[0]", renames={"/Name": "TargetGroupName"})
     by_name = Call("DescribeTargetGroups", result="TargetGroups[0].TargetGroupArn")
     create_call = Call("CreateTargetGroup")
+    created_id = "TargetGroups[0].TargetGroupArn"
     delete_call = Call("DeleteTargetGroup")
     gone_codes = ("TargetGroupNotFound",)
     # A listener just deleted may hold the group for a moment.
@@ -94,6 +95,14 @@ class TargetGroup(NamedByArn):
                                reading=True)
         return attributes_as_declared(response.get("Attributes"), want)
 
+    def observe(self, physical_id: str, desired: Props) -> Observation | None:
+        observed = super().observe(physical_id, desired)
+        if observed is not None and isinstance(observed.properties.get("Targets"), list):
+            observed.properties["Targets"] = _ports_as_declared(
+                observed.properties["Targets"], desired.get("Targets"),
+                observed.properties.get("Port"))
+        return observed
+
     def read_targets(self, physical_id: str, want: Any) -> list[dict[str, Any]]:
         """The registered targets, each with the keys some declared target names."""
         declared = {k for t in want or () if isinstance(t, dict) for k in t}
@@ -109,8 +118,11 @@ class TargetGroup(NamedByArn):
         def declared_like(target: dict[str, Any]) -> bool:
             return any(all(target.get(k) == w[k] for k in w) for w in want)
 
-        leaving = [t for t in have if not declared_like(t)]
-        arriving = [w for w in want if not any(all(t.get(k) == w[k] for k in w) for t in have)]
+        port = observed.properties.get("Port") if observed else None
+        have_like = _ports_as_declared(have, want, port)
+        leaving = [t for t, like in zip(have, have_like, strict=True) if not declared_like(like)]
+        arriving = [w for w in want
+                    if not any(all(t.get(k) == w[k] for k in w) for t in have_like)]
         if leaving:
             self.invoke(Call("DeregisterTargets"), physical_id, {"Targets": leaving})
         if arriving:
@@ -121,3 +133,12 @@ class TargetGroup(NamedByArn):
         return [{k: d["Target"][k] for k in _TARGET_KEYS if k in d["Target"]}
                 for d in response.get("TargetHealthDescriptions", ())
                 if (d.get("TargetHealth") or {}).get("State") not in _LEAVING]
+
+
+def _ports_as_declared(targets: list[dict[str, Any]], declared: Any,
+                       port: Any) -> list[dict[str, Any]]:
+    """A target declared without Port takes the group's: read it back without one."""
+    portless = {t.get("Id") for t in declared or () if isinstance(t, dict) and "Port" not in t}
+    return [{k: v for k, v in t.items() if not (k == "Port" and v == port
+                                                 and t.get("Id") in portless)}
+            for t in targets]
