@@ -28,6 +28,8 @@ class Listener(DeclaredKind):
         "AlpnPolicy", "Tags",
     })
     attributes_ref_is_id = False  # Ref is the ARN, which AWS makes
+    # Beyond CloudFormation's handlers: find lists the load balancers to list their listeners.
+    extra_permissions = frozenset({"elasticloadbalancing:DescribeLoadBalancers"})
 
     service, identifier = "elbv2", "ListenerArn"
     read_call = Call("DescribeListeners", id_member="ListenerArns", result="Listeners[0]")
