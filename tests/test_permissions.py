@@ -27,6 +27,10 @@ DESIRED_TYPES = {
     "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EIP", "AWS::EC2::NatGateway",
     "AWS::EC2::RouteTable", "AWS::EC2::Route", "AWS::EC2::SubnetRouteTableAssociation",
     "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupIngress", "AWS::EC2::VPCEndpoint",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer", "AWS::ElasticLoadBalancingV2::TargetGroup",
+    # The HTTPS listener is under a false Condition by default; the redirect listener is not.
+    "AWS::ElasticLoadBalancingV2::Listener",
+    "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation",
 }
 
 

@@ -39,6 +39,13 @@ _KINDS: dict[str, str] = {
         "reconciler.kinds.ec2_security_group_ingress:SecurityGroupIngress",
     "AWS::EC2::SecurityGroupEgress":
         "reconciler.kinds.ec2_security_group_egress:SecurityGroupEgress",
+    "AWS::ElasticLoadBalancingV2::LoadBalancer":
+        "reconciler.kinds.elbv2_load_balancer:LoadBalancer",
+    "AWS::ElasticLoadBalancingV2::TargetGroup": "reconciler.kinds.elbv2_target_group:TargetGroup",
+    "AWS::ElasticLoadBalancingV2::Listener": "reconciler.kinds.elbv2_listener:Listener",
+    "AWS::WAFv2::WebACL": "reconciler.kinds.wafv2_web_acl:WebAcl",
+    "AWS::WAFv2::WebACLAssociation":
+        "reconciler.kinds.wafv2_web_acl_association:WebAclAssociation",
 }
 
 
