@@ -212,7 +212,7 @@ class Planner:
         if mode in ("detect", "observe"):
             change.blocked = True
             change.reason = f"mode {mode}: drift is reported, not corrected"
-        elif replace and not decl.settings.allow_replace:
+        elif replace and not (decl.settings.allow_replace or kind.replacement_safe):
             change.status, change.blocked = Status.BLOCKED, True
             change.reason = (f"changing {', '.join(sorted(replace))} requires replacement; "
                              "set Metadata.Reconciler.AllowReplace: true to allow it")

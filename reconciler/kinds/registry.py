@@ -40,6 +40,9 @@ _KINDS: dict[str, str] = {
     "AWS::EC2::SecurityGroupEgress":
         "reconciler.kinds.ec2_security_group_egress:SecurityGroupEgress",
     "AWS::Lambda::Function": "reconciler.kinds.lambda_function:LambdaFunction",
+    "AWS::Lambda::Version": "reconciler.kinds.lambda_version:LambdaVersion",
+    "AWS::Lambda::Alias": "reconciler.kinds.lambda_alias:LambdaAlias",
+    "AWS::Lambda::Permission": "reconciler.kinds.lambda_permission:LambdaPermission",
 }
 
 
