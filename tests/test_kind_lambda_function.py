@@ -156,6 +156,14 @@ def test_vpc_config_changed_out_of_band_is_drift(stack: Stack) -> None:
     assert stack.plan().code == 0
 
 
+def test_a_generated_name_keeps_to_lambdas_64_characters() -> None:
+    kind = LambdaFunction(OneClient(None))
+    [name] = kind.generated_name("A" * 80, "reconciler").values()
+    assert len(name) == 64 and name.startswith("reconciler-AAA") and name[-13] == "-"
+    [short] = kind.generated_name("Api", "reconciler").values()
+    assert short.startswith("reconciler-Api-") and len(short) == 27
+
+
 @pytest.mark.parametrize(("props", "pointer"), [
     ({"Runtime": "java21", "Code": {"ZipFile": "x"}}, "/Code/ZipFile"),
     ({"Runtime": "python3.12", "Code": {"ZipFile": "x", "S3Bucket": "b", "S3Key": "k"}},

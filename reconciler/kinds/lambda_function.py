@@ -32,6 +32,7 @@ _CONFIG = frozenset({
 })
 _CODE = frozenset({"Code", "Architectures"})
 _CONFIGURE = Call("UpdateFunctionConfiguration")
+_NAME_LIMIT = 64
 
 
 class FunctionFailed(ReconcilerError):
@@ -72,6 +73,12 @@ class LambdaFunction(DeclaredKind):
         # permissions the function needs) is not yet usable by Lambda.
         "InvalidParameterValueException": ("cannot be assumed", "does not have permissions"),
     }
+
+    def generated_name(self, logical_id: str, owner: str) -> Props:
+        """The schema states FunctionName's 64-character limit only in its pattern."""
+        return {key: name if len(name) <= _NAME_LIMIT else
+                name[:_NAME_LIMIT - 13] + name[-13:]  # the stem cut, "-SUFFIX" kept
+                for key, name in super().generated_name(logical_id, owner).items()}
 
     # --- read -------------------------------------------------------------------------------
 
