@@ -4,12 +4,16 @@ AWS carried the call out, answering 500 instead — the lost reply a flaky netwo
 
 from __future__ import annotations
 
+import functools
 import http.client
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+import botocore.session
 
 LOST = b'{"__type": "InternalFailure", "message": "reply lost by the test proxy"}'
 
@@ -27,7 +31,33 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
     route, _, query = path.partition("?")
     if method == "PUT" and route.strip("/") and "/" not in route.strip("/"):
         return {"": "CreateBucket", "policy": "PutBucketPolicy"}.get(query, "")
-    return ""
+    scope = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", headers.get("authorization", ""))
+    return _rest_operation(scope.group(1), method, route) if scope else ""
+
+
+@functools.cache
+def _routes(service: str) -> list[tuple[str, re.Pattern[str], str]]:
+    """A REST service's (method, path pattern, operation), the most literal pattern first."""
+    try:
+        model = botocore.session.get_session().get_service_model(service)
+    except Exception:  # not a service name botocore knows by its signing name
+        return []
+    routes = []
+    for name in model.operation_names:
+        http = model.operation_model(name).http
+        uri = http.get("requestUri", "/").partition("?")[0]
+        pattern = re.sub(r"\\{[^}]+\\+\\}", ".+", re.escape(uri))
+        pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", pattern)
+        routes.append((len(re.sub(r"{[^}]+}", "", uri)), http.get("method", ""),
+                       re.compile(f"^{pattern}/?$"), name))
+    routes.sort(key=lambda r: -r[0])
+    return [(method, pattern, name) for _, method, pattern, name in routes]
+
+
+def _rest_operation(service: str, method: str, route: str) -> str:
+    """REST protocols (Lambda's) name the operation by method and path only."""
+    return next((name for verb, pattern, name in _routes(service)
+                 if verb == method and pattern.match(route)), "")
 
 
 class FaultyProxy:

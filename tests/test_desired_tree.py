@@ -26,6 +26,8 @@ def test_the_reference_stack_converges_and_the_next_plan_is_clean(
         assert {"RyuzenVpc", "PrivateSubnetA", "NatGatewayB", "PrivateDefaultRouteB",
                 "DatabaseFromProxy", "KmsEndpoint", "ToronTier1Cache",
                 "CloudTrailLogBucket", "ToronAlb", "ToronHttpRedirectListener",
-                "ToronWebAclAssociation"} <= created
+                "ToronWebAclAssociation", "ToronApiFunction", "ToronApiVersion",
+                "ToronApiLiveAlias", "AuroraRotationFunction", "AuroraRotationPermission",
+                "AuroraCredentialsRotation"} <= created
         plan = stack.cli("plan", str(DESIRED), "--state", state, "--output", "json")
         assert plan.code == 0, [c for c in plan.json["changes"] if c["status"] != "InSync"]

@@ -21,7 +21,6 @@ DESIRED = ROOT / "desired"
 DESIRED_TYPES = {
     "AWS::KMS::Key", "AWS::KMS::Alias", "AWS::S3::Bucket", "AWS::S3::BucketPolicy",
     "AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::SecretsManager::Secret",
-    # Under a false Condition by default; a --parameter turns it on, so it counts.
     "AWS::SecretsManager::RotationSchedule",
     "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::InternetGateway",
     "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EIP", "AWS::EC2::NatGateway",
@@ -31,6 +30,8 @@ DESIRED_TYPES = {
     # The HTTPS listener is under a false Condition by default; the redirect listener is not.
     "AWS::ElasticLoadBalancingV2::Listener",
     "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation",
+    "AWS::Lambda::Function", "AWS::Lambda::Version", "AWS::Lambda::Alias",
+    "AWS::Lambda::Permission",
 }
 
 
@@ -50,7 +51,9 @@ def vendored_types() -> set[str]:
     return {load_schema(f.name)["typeName"] for f in files.iterdir() if f.name.endswith(".json")}
 
 
-def test_desired_needs_its_kinds_and_nothing_else(capsys: pytest.CaptureFixture[str]) -> None:
+def test_desired_needs_its_kinds_and_nothing_else(capsys: pytest.CaptureFixture[str],
+                                                  aws: Any) -> None:
+    """desired/'s conditions read the account: the CLI asks the emulator (``aws``)."""
     code, policy, err = permissions(capsys, str(DESIRED))
     assert code == 0, err
     assert policy["Version"] == "2012-10-17"

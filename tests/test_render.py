@@ -20,7 +20,10 @@ from reconciler.template.model import Template
 
 ROOT = Path(__file__).resolve().parent.parent
 DESIRED = ROOT / "desired"
-ROTATION = "AuroraRotationLambdaArn=arn:aws:lambda:us-east-1:123456789012:function:rotate"
+LAYER = "PostgresDriverLayerArn=arn:aws:lambda:us-east-1:123456789012:layer:pg8000:1"
+# desired/'s conditions read the account (the local emulator has no provisioned concurrency):
+# the CLI asks the emulator here (the ``aws`` fixture), the loader is told.
+PSEUDO = {"AWS::Region": "us-east-1", "AWS::AccountId": "123456789012"}
 
 
 def render(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -31,7 +34,7 @@ def render(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 
 
 def load(path: Path, parameters: dict[str, str]) -> Template:
-    return load_tree(path, parameters, catalog(), pseudo={"AWS::Region": "us-east-1"})
+    return load_tree(path, parameters, catalog(), pseudo=PSEUDO)
 
 
 def resources(template: Template) -> dict[str, Any]:
@@ -41,10 +44,11 @@ def resources(template: Template) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(("output", "suffix"), [("yaml", ".yaml"), ("json", ".json")])
-@pytest.mark.parametrize("parameters", [{}, dict([ROTATION.split("=", 1)])])
+@pytest.mark.parametrize("parameters", [{}, dict([LAYER.split("=", 1)])])
 def test_the_rendered_file_loads_as_the_tree(output: str, suffix: str,
                                              parameters: dict[str, str], tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+                                             capsys: pytest.CaptureFixture[str],
+                                             aws: Any) -> None:
     flags = [f"--parameter={k}={v}" for k, v in parameters.items()]
     code, out, err = render(capsys, str(DESIRED), "--output", output, *flags)
     assert code == 0, err
@@ -54,18 +58,20 @@ def test_the_rendered_file_loads_as_the_tree(output: str, suffix: str,
     assert resources(rendered) == resources(tree)
     assert rendered.order == tree.order
     assert (rendered.parameters, rendered.conditions) == (tree.parameters, tree.conditions)
-    assert ("AuroraCredentialsRotation" in rendered.resources) == bool(parameters)
+    assert rendered.conditions["HasPostgresDriverLayer"] is bool(parameters)
+    assert rendered.conditions["OnLocalEmulator"] is True
 
 
-def test_sections_are_as_written_in_long_form(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = render(capsys, str(DESIRED), f"--parameter={ROTATION}")
+def test_sections_are_as_written_in_long_form(capsys: pytest.CaptureFixture[str],
+                                              aws: Any) -> None:
+    code, out, _ = render(capsys, str(DESIRED), f"--parameter={LAYER}")
     assert code == 0
     template = yaml.safe_load(out)  # no CloudFormation tags: any YAML tool reads it
     assert list(template) == ["AWSTemplateFormatVersion", "Description", "Parameters",
                               "Mappings", "Conditions", "Resources"]
     assert template["AWSTemplateFormatVersion"] == "2010-09-09"
     # Declarations, not the values given: CloudFormation tools check declarations.
-    assert template["Parameters"]["AuroraRotationLambdaArn"]["Default"] == ""
+    assert template["Parameters"]["PostgresDriverLayerArn"]["Default"] == ""
     assert template["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Env"}, "prod"]}
     resources = template["Resources"]
     assert resources["DataKeyAlias"]["Properties"]["TargetKeyId"] == {"Ref": "DataKey"}
@@ -74,8 +80,9 @@ def test_sections_are_as_written_in_long_form(capsys: pytest.CaptureFixture[str]
     assert default["KMSMasterKeyID"] == {"Fn::GetAtt": ["AuditLogKey", "Arn"]}
     assert resources["ToronTier3Cache"]["Metadata"] == {
         "Reconciler": {"IgnoreDrift": ["/ProvisionedThroughput"]}}
-    # A resource under a false condition is part of the template, with its Condition.
-    assert resources["AuroraCredentialsRotation"]["Condition"] == "RotateAuroraCredentials"
+    # A value under a condition is part of the template, with its Fn::If.
+    concurrency = resources["ToronApiLiveAlias"]["Properties"]["ProvisionedConcurrencyConfig"]
+    assert concurrency["Fn::If"][0] == "HasProvisionedConcurrency"
     assert list(resources) == _declared_in_file_order()
 
 
@@ -99,8 +106,8 @@ def test_an_invalid_tree_fails_like_validate(tmp_path: Path,
 
 
 def test_cfn_lint_finds_no_errors_in_the_rendered_desired_tree(
-        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = render(capsys, str(DESIRED), f"--parameter={ROTATION}")
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], aws: Any) -> None:
+    code, out, _ = render(capsys, str(DESIRED), f"--parameter={LAYER}")
     assert code == 0
     rendered = tmp_path / "desired.yaml"
     rendered.write_text(out)

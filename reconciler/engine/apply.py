@@ -228,7 +228,7 @@ class Applier:
                  declared_tags: dict[str, str] | None) -> None:
         assert item.decl is not None and item.observation is not None
         old = item.observation
-        if item.decl.update_replace_policy == "Retain":
+        if (item.decl.update_replace_policy or kind.update_replace_policy) == "Retain":
             self._release(kind, old)
         else:
             kind.delete(old.physical_id, last_applied(item.row) if item.row else props)

@@ -232,11 +232,21 @@ class Planner:
         if mode in ("detect", "observe"):
             change.blocked = True
             change.reason = f"mode {mode}: drift is reported, not corrected"
-        elif replace and not decl.settings.allow_replace:
+        elif replace and not (decl.settings.allow_replace or kind.replacement_safe):
             change.status, change.blocked = Status.BLOCKED, True
             change.reason = (f"changing {', '.join(sorted(replace))} requires replacement; "
                              "set Metadata.Reconciler.AllowReplace: true to allow it")
+        if replace and not change.blocked:
+            self._replacing(lid, kind, props)
         return planned
+
+    def _replacing(self, lid: str, kind: Kind, props: dict[str, Any]) -> None:
+        """A replacement is a new resource: what references it resolves after apply (a new
+        version's number, a new ID), so its dependents are planned against the new one."""
+        self.lookup.observations[lid] = None
+        derived = kind.physical_id(props)
+        if isinstance(derived, str) and kind.attributes_ref_is_id:
+            self.lookup.planned_ids[lid] = derived
 
     def desired_properties(self, decl: ResourceDecl) -> dict[str, Any]:
         """Properties resolved with what this run knows, each value in the schema's type."""

@@ -120,6 +120,12 @@ class Kind:
     extra_permissions: ClassVar[frozenset[str]] = frozenset()
     # Data-bearing kinds default to DeletionPolicy Retain (orphan instead of delete).
     data_bearing: ClassVar[bool] = False
+    # Holds no data (a permission statement, a published version): a replacement needs no
+    # Metadata.Reconciler.AllowReplace.
+    replacement_safe: ClassVar[bool] = False
+    # What a replacement does with the old resource unless UpdateReplacePolicy says:
+    # "Retain" for kinds whose old resources stay in use (published Lambda versions).
+    update_replace_policy: ClassVar[str] = "Delete"
     taggable: ClassVar[bool] = True
     # Ref returns the physical ID (the declared name), so it is known before the create.
     attributes_ref_is_id: ClassVar[bool] = True

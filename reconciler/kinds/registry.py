@@ -46,6 +46,10 @@ _KINDS: dict[str, str] = {
     "AWS::WAFv2::WebACL": "reconciler.kinds.wafv2_web_acl:WebAcl",
     "AWS::WAFv2::WebACLAssociation":
         "reconciler.kinds.wafv2_web_acl_association:WebAclAssociation",
+    "AWS::Lambda::Function": "reconciler.kinds.lambda_function:LambdaFunction",
+    "AWS::Lambda::Version": "reconciler.kinds.lambda_version:LambdaVersion",
+    "AWS::Lambda::Alias": "reconciler.kinds.lambda_alias:LambdaAlias",
+    "AWS::Lambda::Permission": "reconciler.kinds.lambda_permission:LambdaPermission",
 }
 
 
