@@ -39,6 +39,7 @@ _KINDS: dict[str, str] = {
         "reconciler.kinds.ec2_security_group_ingress:SecurityGroupIngress",
     "AWS::EC2::SecurityGroupEgress":
         "reconciler.kinds.ec2_security_group_egress:SecurityGroupEgress",
+    "AWS::CloudTrail::Trail": "reconciler.kinds.cloudtrail_trail:Trail",
 }
 
 
