@@ -40,6 +40,8 @@ _KINDS: dict[str, str] = {
     "AWS::EC2::SecurityGroupEgress":
         "reconciler.kinds.ec2_security_group_egress:SecurityGroupEgress",
     "AWS::CloudTrail::Trail": "reconciler.kinds.cloudtrail_trail:Trail",
+    "AWS::Route53::HostedZone": "reconciler.kinds.route53_hosted_zone:HostedZone",
+    "AWS::Route53::RecordSet": "reconciler.kinds.route53_record_set:RecordSet",
 }
 
 
