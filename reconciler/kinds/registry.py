@@ -42,6 +42,7 @@ _KINDS: dict[str, str] = {
     "AWS::CloudTrail::Trail": "reconciler.kinds.cloudtrail_trail:Trail",
     "AWS::Route53::HostedZone": "reconciler.kinds.route53_hosted_zone:HostedZone",
     "AWS::Route53::RecordSet": "reconciler.kinds.route53_record_set:RecordSet",
+    "AWS::CloudFront::Distribution": "reconciler.kinds.cloudfront_distribution:Distribution",
 }
 
 
