@@ -33,6 +33,10 @@ _VALUES = ("TTL", "ResourceRecords", "AliasTarget")
 CLOUDFRONT_ZONE = "Z2FDTNDATAQYW2"
 
 
+class _NoZone(ReconcilerError):
+    """No hosted zone of the declared HostedZoneName (yet)."""
+
+
 class RecordSet(DeclaredKind):
     type_name = "AWS::Route53::RecordSet"
     managed_properties = frozenset({"HostedZoneId", "HostedZoneName", "Name", "Type", "TTL",
@@ -70,16 +74,21 @@ class RecordSet(DeclaredKind):
             found = [z for z in answer.get("HostedZones", [])
                      if dns_name(z["Name"]) == zone and not z.get("Config", {}).get(
                          "PrivateZone")]
-            if len(found) != 1:
+            if len(found) > 1:
                 raise ReconcilerError(f"{len(found)} public hosted zones are named {zone}: "
                                       "declare HostedZoneId instead of HostedZoneName")
+            if not found:  # no zone, no record (the zone needs a DependsOn to come first)
+                raise _NoZone(f"no public hosted zone is named {zone}")
             zone = zone_id(found[0]["Id"])
         return zone, name, kind
 
     # --- read -------------------------------------------------------------------------------
 
     def read(self, physical_id: str) -> dict[str, Any] | None:
-        zone, name, kind = self._parts(physical_id)
+        try:
+            zone, name, kind = self._parts(physical_id)
+        except _NoZone:
+            return None
         return self._record(zone, name, kind)
 
     def _record(self, zone: str, name: str, kind: str) -> dict[str, Any] | None:
@@ -137,7 +146,10 @@ class RecordSet(DeclaredKind):
     def delete(self, physical_id: str, desired: Props) -> None:
         """DELETE wants the record set exactly as Route 53 holds it: read it first."""
         with self.gone_is_done():
-            zone, name, kind = self._parts(physical_id)
+            try:
+                zone, name, kind = self._parts(physical_id)
+            except _NoZone:
+                return
             record = self._record(zone, name, kind)
             if record is not None:
                 record.pop("HostedZoneId", None)
