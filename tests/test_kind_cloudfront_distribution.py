@@ -79,6 +79,61 @@ def test_a_behaviour_changed_out_of_band_is_drift_and_the_rest_is_kept(stack: St
     assert after["CallerReference"] == config["CallerReference"]
 
 
+FULL = """
+Resources:
+  Cdn:
+    Type: AWS::CloudFront::Distribution
+    Properties:
+      DistributionConfig:
+        Enabled: true
+        Comment: every managed part
+        Aliases: [www.ryuzen.example, ryuzen.example]
+        DefaultRootObject: index.html
+        PriceClass: PriceClass_200
+        HttpVersion: http2
+        WebACLId: arn:aws:wafv2:us-east-1:123456789012:global/webacl/edge/1234
+        Logging: {Bucket: edge-logs.s3.amazonaws.com, Prefix: cdn/}
+        Restrictions: {GeoRestriction: {RestrictionType: whitelist, Locations: [DE, JP]}}
+        CustomErrorResponses:
+          - {ErrorCode: 404, ResponseCode: 200, ResponsePagePath: /index.html}
+        Origins:
+          - {Id: alb, DomainName: edge-alb-1.us-east-1.elb.amazonaws.com,
+             OriginCustomHeaders: [{HeaderName: X-Origin-Verify, HeaderValue: secret}],
+             CustomOriginConfig: {OriginProtocolPolicy: https-only, HTTPSPort: 8443}}
+          # moto never answers an origin's S3OriginConfig: a second custom origin here.
+          - {Id: assets, DomainName: assets.ryuzen.example,
+             CustomOriginConfig: {OriginProtocolPolicy: match-viewer}}
+        DefaultCacheBehavior:
+          TargetOriginId: alb
+          ViewerProtocolPolicy: redirect-to-https
+          ForwardedValues: {QueryString: true, Headers: [Authorization]}
+          AllowedMethods: [GET, HEAD, OPTIONS]
+        CacheBehaviors:
+          - {PathPattern: /static/*, TargetOriginId: assets, ViewerProtocolPolicy: https-only,
+             CachePolicyId: 658327ea-f89d-4fab-a63d-7e88639e58f6}
+        ViewerCertificate:
+          AcmCertificateArn: arn:aws:acm:us-east-1:123456789012:certificate/abc
+          SslSupportMethod: sni-only
+          MinimumProtocolVersion: TLSv1.2_2021
+"""
+
+
+def test_every_managed_part_converges_and_changes_in_place(stack: Stack) -> None:
+    stack.write("cdn.yaml", FULL)
+    distribution = _converged(stack)["physical_id"]
+    stack.write("cdn.yaml", FULL.replace("Locations: [DE, JP]", "Locations: [DE]").replace(
+        "Prefix: cdn/", "Prefix: edge/"))
+    change = stack.plan().change("Cdn")
+    assert sorted(d["path"] for d in change["diff"]) == [
+        "/DistributionConfig/Logging/Prefix",
+        "/DistributionConfig/Restrictions/GeoRestriction/Locations"]
+    _converged(stack)
+    config = boto3.client("cloudfront").get_distribution_config(
+        Id=distribution)["DistributionConfig"]
+    assert config["Restrictions"]["GeoRestriction"]["Items"] == ["DE"]
+    assert config["Origins"]["Items"][0]["CustomOriginConfig"]["HTTPSPort"] == 8443
+
+
 def _leaves(value: Any) -> list[Any]:
     if isinstance(value, dict):
         return [leaf for v in value.values() for leaf in _leaves(v)]

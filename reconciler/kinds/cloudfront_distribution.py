@@ -78,7 +78,8 @@ class Distribution(DeclaredKind):
 
     def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
                ) -> Observation:
-        config = shape.to_api(desired["DistributionConfig"], self._config_shape, creating=True)
+        config = shape.with_required(shape.to_api(desired["DistributionConfig"],
+                                                  self._config_shape))
         config["CallerReference"] = token_for(token, self._config_shape.members[
             "CallerReference"])
         body = {"DistributionConfig": config,
@@ -92,11 +93,10 @@ class Distribution(DeclaredKind):
                       observed: Observation | None) -> Observation:
         """GetDistributionConfig, then UpdateDistribution with its ETag; a stale ETag
         (PreconditionFailed) gets one more fresh read and try, then is transient."""
-        declared = shape.to_api(values["DistributionConfig"], self._config_shape,
-                                creating=False)
+        declared = shape.to_api(values["DistributionConfig"], self._config_shape)
         for attempt in (1, 2):
             current = self.client.get_distribution_config(Id=physical_id)
-            config = shape.merged(current["DistributionConfig"], declared)
+            config = shape.with_required(shape.merged(current["DistributionConfig"], declared))
             try:
                 answer = self.client.update_distribution(
                     Id=physical_id, IfMatch=current["ETag"], DistributionConfig=config)

@@ -35,20 +35,12 @@ def behaviors(config: dict[str, Any]) -> list[dict[str, Any]]:
 
 # --- to the API ----------------------------------------------------------------------------
 
-def to_api(config: dict[str, Any], shape: Shape, creating: bool) -> dict[str, Any]:
-    """The declared config in the API's shape; ``creating`` adds the members the API
-    requires that CloudFormation defaults (an update takes them from the current config)."""
+def to_api(config: dict[str, Any], shape: Shape) -> dict[str, Any]:
+    """The declared config in the API's shape (``with_required`` adds what the API demands
+    and CloudFormation defaults, once merged over the current config)."""
     cfn = copy.deepcopy(config)
     for behavior in behaviors(cfn):
-        _behavior_to_api(behavior, creating)
-    for origin in cfn.get("Origins") or []:
-        custom = origin.get("CustomOriginConfig")
-        if isinstance(custom, dict) and creating:
-            custom.setdefault("HTTPPort", 80)
-            custom.setdefault("HTTPSPort", 443)
-        s3 = origin.get("S3OriginConfig")
-        if isinstance(s3, dict) and creating:
-            s3.setdefault("OriginAccessIdentity", "")
+        _behavior_to_api(behavior)
     logging = cfn.get("Logging")
     if isinstance(logging, dict):
         cfn["Logging"] = {"Enabled": True, "IncludeCookies": False, "Prefix": "", **logging}
@@ -56,12 +48,31 @@ def to_api(config: dict[str, Any], shape: Shape, creating: bool) -> dict[str, An
     if isinstance(geo, dict):
         locations = list(geo.pop("Locations", None) or [])
         geo.update({"Quantity": len(locations), "Items": locations})
-    if creating:
-        cfn.setdefault("Comment", "")
     return dict(mapper.to_api(cfn, shape, RENAMES))
 
 
-def _behavior_to_api(behavior: dict[str, Any], creating: bool) -> None:
+def with_required(config: dict[str, Any]) -> dict[str, Any]:
+    """Members the API requires where CloudFormation has defaults, on a whole API config
+    (after a merge, so only what neither the template nor CloudFront has)."""
+    out = copy.deepcopy(config)
+    out.setdefault("Comment", "")
+    for origin in (out.get("Origins") or {}).get("Items") or []:
+        custom = origin.get("CustomOriginConfig")
+        if isinstance(custom, dict):
+            custom.setdefault("HTTPPort", 80)
+            custom.setdefault("HTTPSPort", 443)
+        s3 = origin.get("S3OriginConfig")
+        if isinstance(s3, dict):
+            s3.setdefault("OriginAccessIdentity", "")
+    for behavior in [out.get("DefaultCacheBehavior")] + list(
+            (out.get("CacheBehaviors") or {}).get("Items") or []):
+        forwarded = behavior.get("ForwardedValues") if isinstance(behavior, dict) else None
+        if isinstance(forwarded, dict):
+            forwarded.setdefault("Cookies", {"Forward": "none"})
+    return out
+
+
+def _behavior_to_api(behavior: dict[str, Any]) -> None:
     allowed, cached = behavior.pop("AllowedMethods", None), behavior.pop("CachedMethods", None)
     if allowed is not None:
         methods: dict[str, Any] = {"Quantity": len(allowed), "Items": list(allowed)}
@@ -72,9 +83,6 @@ def _behavior_to_api(behavior: dict[str, Any], creating: bool) -> None:
         if isinstance(behavior.get(key), list):
             items = behavior[key]
             behavior[key] = {"Enabled": bool(items), "Quantity": len(items), "Items": items}
-    forwarded = behavior.get("ForwardedValues")
-    if isinstance(forwarded, dict) and creating:
-        forwarded.setdefault("Cookies", {"Forward": "none"})
 
 
 def merged(current: Any, declared: Any) -> Any:
