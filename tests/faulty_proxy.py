@@ -20,8 +20,8 @@ LOST = b'{"__type": "InternalFailure", "message": "reply lost by the test proxy"
 
 def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -> str:
     """The AWS operation a request calls: JSON protocols by X-Amz-Target, query protocols by
-    Action; of S3's REST calls only the two the tests lose (PUT on a bucket, with or without
-    ?policy)."""
+    Action; of the REST calls only those the tests lose (S3's PUT on a bucket, with or without
+    ?policy; CloudFront's and Route 53's creates)."""
     target = headers.get("x-amz-target", "")
     if target:
         return target.rsplit(".", 1)[-1]
@@ -29,6 +29,9 @@ def operation_of(method: str, path: str, headers: dict[str, str], body: bytes) -
     if action:
         return action
     route, _, query = path.partition("?")
+    for verb, pattern, name in _REST_XML:
+        if method == verb and re.fullmatch(pattern, route):
+            return f"{name}WithTags" if query == "WithTags" else name
     if method == "PUT" and route.strip("/") and "/" not in route.strip("/"):
         return {"": "CreateBucket", "policy": "PutBucketPolicy"}.get(query, "")
     scope = re.search(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/", headers.get("authorization", ""))
@@ -58,6 +61,14 @@ def _rest_operation(service: str, method: str, route: str) -> str:
     """REST protocols (Lambda's) name the operation by method and path only."""
     return next((name for verb, pattern, name in _routes(service)
                  if verb == method and pattern.match(route)), "")
+
+
+# The REST-XML creates the tests lose (CloudFront, Route 53): method, path, operation.
+_REST_XML = (
+    ("POST", r"/2020-05-31/distribution", "CreateDistribution"),
+    ("POST", r"/2013-04-01/hostedzone", "CreateHostedZone"),
+    ("POST", r"/2013-04-01/hostedzone/[^/]+/rrset/?", "ChangeResourceRecordSets"),
+)
 
 
 class FaultyProxy:

@@ -111,6 +111,21 @@ def test_a_resource_that_leaves_the_tree_stops_reporting() -> None:
     assert "reconciler_resource_status" not in s
 
 
+def test_drift_counters_exist_at_zero_for_every_reported_type() -> None:
+    """increase() cannot see a counter series born at its first drift, so the per-type
+    drift counters (ReconcilerAuditTrailNotLogging alerts on one) start at 0 as soon as a
+    type is reported, and stay when its resources leave the tree (counters never go back)."""
+    m = Metrics()
+    m.set_resources([(KMS, "DataKey", "InSync", False), (KMS, "AuditKey", "InSync", False)])
+    s = scrape(m)
+    assert s["reconciler_drift_detected_total"] == {labels(type=KMS): 0.0}
+    assert s["reconciler_drift_corrected_total"] == {labels(type=KMS): 0.0}
+    m.drift_detected(KMS)
+    m.set_resources([(TABLE, "CacheTable", "InSync", False)])
+    assert scrape(m)["reconciler_drift_detected_total"] == {labels(type=KMS): 1.0,
+                                                            labels(type=TABLE): 0.0}
+
+
 def test_unknown_status_is_refused_without_touching_the_series() -> None:
     m = Metrics()
     m.set_resources([(KMS, "DataKey", "InSync", False)])

@@ -169,3 +169,10 @@ def same_identifier(a: Any, b: Any) -> bool:
     if not isinstance(a, str) or not isinstance(b, str):
         return False
     return resource_id_tail(a) == resource_id_tail(b)
+
+
+def dns_name(name: str) -> str:
+    """A DNS name as Route 53 answers it: lowercase, absolute (a trailing dot), its octal
+    escapes (``\\052`` for ``*``) undone, so two spellings of one name compare equal."""
+    text = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), name).lower()
+    return text if text.endswith(".") else f"{text}."

@@ -118,6 +118,10 @@ class Metrics:
             current: set[tuple[str, str]] = set()
             for type_name, logical_id, status, drifted in rows:
                 current.add((type_name, logical_id))
+                # The per-type counters exist at 0 from the first report on: alerts use
+                # increase() on them, which cannot see a series born at its first drift.
+                self.drift_detected_total.labels(type=type_name)
+                self.drift_corrected_total.labels(type=type_name)
                 self.resource_drifted.labels(type_name, logical_id).set(1 if drifted else 0)
                 for name in STATUSES:
                     self.resource_status.labels(type_name, logical_id, name).set(

@@ -251,11 +251,17 @@ class Planner:
     def desired_properties(self, decl: ResourceDecl) -> dict[str, Any]:
         """Properties resolved with what this run knows, each value in the schema's type."""
         resolved = self.resolve(decl.properties, self.template, self.lookup, self.pseudo)
+        schema = self.kinds.get(decl.type).type_schema()
         try:
-            return coerce_properties(resolved or {}, self.kinds.get(decl.type).type_schema())
+            props = coerce_properties(resolved or {}, schema)
         except CoercionError as error:
             raise DesiredValueError(f"{decl.file}:{decl.line}: {decl.logical_id} "
                                     f"({decl.type}) {error}") from None
+        # A schema naming its tags otherwise (Route 53's HostedZoneTags): tags all the same.
+        tag_property = schema.tagging.tag_property
+        if tag_property and tag_property != "Tags" and tag_property in props:
+            props["Tags"] = props.pop(tag_property)
+        return props
 
     def _observe(self, kind: Kind, props: dict[str, Any], row: InventoryRow | None, lid: str,
                  owner: str) -> Observation | None:

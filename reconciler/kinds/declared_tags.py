@@ -82,8 +82,10 @@ class DeclaredTags:
         if remove:
             shape = self.operation(calls.untag).input_shape
             keys = next((m for m in shape.members if m.lower().endswith("keys")), None)
-            # EC2's DeleteTags takes the tags to remove as [{Key}], not a list of keys.
-            removal = {keys: remove} if keys else {"Tags": [{"Key": k} for k in remove]}
+            # EC2's DeleteTags (Tags) and CloudTrail's RemoveTags (TagsList) take the tags to
+            # remove as [{Key}], not a list of keys.
+            listed = tag_member(shape) or "Tags"
+            removal = {keys: remove} if keys else {listed: [{"Key": k} for k in remove]}
             getattr(self.client, method_name(calls.untag))(
                 **self._tag_target_args(calls.untag, target), **removal)
         if add:

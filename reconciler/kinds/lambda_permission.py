@@ -98,7 +98,10 @@ class LambdaPermission(DeclaredKind):
     def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
         declared = desired.get("FunctionName")
         resource_function = _function(str(resource.get("Resource", "")))
-        same = isinstance(declared, str) and _function(declared) == resource_function
+        # The statement was read from the policy of the declared (maybe qualified) function;
+        # moto writes an alias's statement with the unqualified ARN as its Resource.
+        same = isinstance(declared, str) and resource_function in (
+            _function(declared), _function(declared).split(":")[0])
         props: Props = {"FunctionName": declared if same else resource.get("Resource"),
                         "Action": resource.get("Action"),
                         "Principal": _principal(resource.get("Principal"),

@@ -21,7 +21,8 @@ def method_name(operation: str) -> str:
 
 def tag_member(shape: Shape) -> str | None:
     """The member of an input shape that takes tags, if it has one."""
-    return next((m for m in shape.members if m.lower() in ("tags", "tag", "tagset", "tagging")),
+    return next((m for m in shape.members if m.lower() in ("tags", "tag", "tagset", "tagging",
+                                                           "tagslist")),
                 None)
 
 

@@ -50,6 +50,10 @@ _KINDS: dict[str, str] = {
     "AWS::Lambda::Version": "reconciler.kinds.lambda_version:LambdaVersion",
     "AWS::Lambda::Alias": "reconciler.kinds.lambda_alias:LambdaAlias",
     "AWS::Lambda::Permission": "reconciler.kinds.lambda_permission:LambdaPermission",
+    "AWS::CloudTrail::Trail": "reconciler.kinds.cloudtrail_trail:Trail",
+    "AWS::Route53::HostedZone": "reconciler.kinds.route53_hosted_zone:HostedZone",
+    "AWS::Route53::RecordSet": "reconciler.kinds.route53_record_set:RecordSet",
+    "AWS::CloudFront::Distribution": "reconciler.kinds.cloudfront_distribution:Distribution",
 }
 
 
