@@ -119,6 +119,8 @@ class Kind:
     extra_permissions: ClassVar[frozenset[str]] = frozenset()
     # Data-bearing kinds default to DeletionPolicy Retain (orphan instead of delete).
     data_bearing: ClassVar[bool] = False
+    # DeletionPolicy (and UpdateReplacePolicy) Snapshot: deleted through delete_with_snapshot.
+    supports_snapshot: ClassVar[bool] = False
     taggable: ClassVar[bool] = True
     # Ref returns the physical ID (the declared name), so it is known before the create.
     attributes_ref_is_id: ClassVar[bool] = True
@@ -211,6 +213,11 @@ class Kind:
 
     def delete(self, physical_id: str, desired: Props) -> None:
         """Delete the resource. ``desired`` holds the last applied properties (may be empty)."""
+        raise NotImplementedError
+
+    def delete_with_snapshot(self, physical_id: str, desired: Props) -> None:
+        """Delete the resource after a final snapshot of its data (DeletionPolicy Snapshot;
+        only for kinds with ``supports_snapshot``)."""
         raise NotImplementedError
 
 

@@ -39,6 +39,12 @@ _KINDS: dict[str, str] = {
         "reconciler.kinds.ec2_security_group_ingress:SecurityGroupIngress",
     "AWS::EC2::SecurityGroupEgress":
         "reconciler.kinds.ec2_security_group_egress:SecurityGroupEgress",
+    "AWS::RDS::DBSubnetGroup": "reconciler.kinds.rds_db_subnet_group:DBSubnetGroup",
+    "AWS::RDS::DBCluster": "reconciler.kinds.rds_db_cluster:DBCluster",
+    "AWS::RDS::DBInstance": "reconciler.kinds.rds_db_instance:DBInstance",
+    "AWS::RDS::DBProxy": "reconciler.kinds.rds_db_proxy:DBProxy",
+    "AWS::RDS::DBProxyTargetGroup":
+        "reconciler.kinds.rds_db_proxy_target_group:DBProxyTargetGroup",
 }
 
 

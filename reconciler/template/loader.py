@@ -136,6 +136,11 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
 
     kind, problems = _kind_of(entry, catalog)
     issues += problems
+    if kind is not None and not kind.supports_snapshot:
+        issues += [Issue(decl.file, line, f"resource '{decl.name}': {key} Snapshot is not "
+                                          f"supported by {entry.type} (Delete or Retain)")
+                   for key, line in entry.policy_lines.items()
+                   if getattr(entry, _POLICY_FIELDS[key]) == "Snapshot"]
     if kind is not None and entry.type is not None:
         issues += check_properties(decl.name, entry.type, entry.properties, kind, decl.file,
                                    entry.properties_line)
@@ -152,6 +157,10 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
         update_replace_policy=entry.update_replace_policy,
         settings=entry.settings,
     ), issues
+
+
+_POLICY_FIELDS = {"DeletionPolicy": "deletion_policy",
+                  "UpdateReplacePolicy": "update_replace_policy"}
 
 
 def _kind_of(entry: ResourceEntry, catalog: Mapping[str, type[Kind]],
