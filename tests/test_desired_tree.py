@@ -25,6 +25,7 @@ def test_the_reference_stack_converges_and_the_next_plan_is_clean(
         created = {c["resource"] for c in applied.json["changes"] if c["action"] == "create"}
         assert {"RyuzenVpc", "PrivateSubnetA", "NatGatewayB", "PrivateDefaultRouteB",
                 "DatabaseFromProxy", "KmsEndpoint", "ToronTier1Cache",
-                "CloudTrailLogBucket"} <= created
+                "CloudTrailLogBucket", "AuroraCluster", "AuroraWriter",
+                "AuroraProxyTargetGroup"} <= created
         plan = stack.cli("plan", str(DESIRED), "--state", state, "--output", "json")
         assert plan.code == 0, [c for c in plan.json["changes"] if c["status"] != "InSync"]
