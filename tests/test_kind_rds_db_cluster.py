@@ -9,6 +9,7 @@ are tested with ``botocore.stub.Stubber`` (the requests checked against the RDS 
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 import boto3
@@ -199,3 +200,11 @@ def test_a_deleting_cluster_no_longer_exists_stubbed() -> None:
     with Stubber(client) as stub:
         _described(stub, "deleting")
         assert DBCluster(OneClient(client)).observe("c1", DESIRED) is None
+
+
+def test_a_generated_cluster_identifier_is_one_rds_keeps() -> None:
+    """Lower case letters, digits and single hyphens, starting with a letter, 63 at most."""
+    name = DBCluster(OneClient(None)).generated_name("AuroraCluster", "9_Team--x" * 10)[
+        "DBClusterIdentifier"]
+    assert DBCluster.validate({"DBClusterIdentifier": name}) == []
+    assert re.fullmatch(r"[a-z](?:-?[a-z0-9]){0,62}", name), name

@@ -61,7 +61,9 @@ class RdsStatusKind(DeclaredKind):
 
     def generated_name(self, logical_id: str, owner: str) -> Props:
         name = self.name_property()
-        return {name: generated_identifier(logical_id, owner)} if name else {}
+        if name is None or name in self.type_schema().document.get("required", ()):
+            return {}
+        return {name: generated_identifier(logical_id, owner)}
 
     def exists(self, resource: dict[str, Any]) -> bool:
         return resource.get(self.status_member) not in GONE
