@@ -43,12 +43,15 @@ def _load_tree(settings: Settings, stack: ExitStack) -> Any:
     from reconciler.runtime import Aws, PseudoParameters, load
 
     aws = Aws(settings.local, settings.state, stack)
-    return load(settings.path, settings.parameters, PseudoParameters(aws.clients))
+    return load(settings.path, settings.parameters, PseudoParameters(aws.clients,
+                                                                   settings.stack))
 
 
 def cmd_validate(settings: Settings) -> int:
     with ExitStack() as stack:
         template = _load_tree(settings, stack)
+    for warning in template.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"{settings.path}: valid ({len(template.resources)} resources in "
           f"{len(template.files)} files)")
     return EXIT_OK
@@ -91,7 +94,7 @@ def cmd_plan_or_apply(settings: Settings) -> int:
     started = time.monotonic()
     with ExitStack() as stack:
         clients = Aws(settings.local, settings.state, stack).clients()
-        pseudo = PseudoParameters(lambda: clients)
+        pseudo = PseudoParameters(lambda: clients, settings.stack)
         template = load(settings.path, settings.parameters, pseudo)
         store = StateStore(settings.state)
         stack.callback(store.close)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from reconciler.aws.clients import AwsClients
+from reconciler.aws.clients import AwsClients, AwsUnreachable
 from reconciler.aws.dynamic_values import DynamicValues
 from reconciler.engine.context import Kinds
 from reconciler.errors import ReconcilerError
@@ -19,7 +20,10 @@ from reconciler.template.intrinsics import AVAILABILITY_ZONES
 from reconciler.template.loader import load_tree
 from reconciler.template.model import Template
 
-PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix")
+PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix",
+                     "AWS::StackName", "AWS::StackId")
+# Namespace of the stable stack ID made from the stack name (any fixed UUID would do).
+_STACK_NAMESPACE = uuid.UUID("6c0b7e9e-4d5e-4d77-9a45-1f3f8e2b9a10")
 
 
 class PseudoParameters(Mapping[str, Any]):
@@ -32,8 +36,11 @@ class PseudoParameters(Mapping[str, Any]):
     ``connect`` hands out the clients, so that nothing (not even ``--local``'s emulator)
     starts for a tree whose conditions use no pseudo parameter."""
 
-    def __init__(self, connect: Callable[[], AwsClients]):
+    def __init__(self, connect: Callable[[], AwsClients], stack_name: str = "reconciler"):
         self._connect = connect
+        # There is no stack: AWS::StackName is the tree's name (--stack-name, default the
+        # owner) and AWS::StackId an ARN made from it, the same in every run.
+        self.stack_name = stack_name
         self._zones: tuple[str, ...] | None = None
         self._zones_lock = threading.Lock()  # resources are planned concurrently
 
@@ -48,6 +55,13 @@ class PseudoParameters(Mapping[str, Any]):
             return self._connect().partition
         if key == "AWS::URLSuffix":
             return self._connect().url_suffix
+        if key == "AWS::StackName":
+            return self.stack_name
+        if key == "AWS::StackId":
+            clients = self._connect()
+            stable = uuid.uuid5(_STACK_NAMESPACE, self.stack_name)
+            return (f"arn:{clients.partition}:cloudformation:{clients.region}:"
+                    f"{clients.account_id()}:stack/{self.stack_name}/{stable}")
         raise KeyError(key)
 
     def __iter__(self) -> Iterator[str]:
@@ -134,6 +148,8 @@ def check_aws(clients: AwsClients) -> None:
     """Fail fast, with the cause, when AWS cannot be reached or credentials are wrong."""
     try:
         clients.account_id()
+    except AwsUnreachable:
+        raise
     except Exception as exc:
         detail = " ".join(str(exc).split())
         raise ReconcilerError(f"cannot reach AWS (sts:GetCallerIdentity): {detail}") from exc

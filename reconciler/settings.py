@@ -84,12 +84,18 @@ class Settings:
     path: str = "desired"  # the tree; for the worker, the folder inside the repository
     state: str = "./state"
     owner: str = "reconciler"
+    stack_name: str | None = None  # AWS::StackName; None: the owner
     parameters: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     local: bool = False
     output: str = "text"
     stats: bool = False
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+
+    @property
+    def stack(self) -> str:
+        """What AWS::StackName means without a stack: --stack-name, else the owner."""
+        return self.stack_name or self.owner
 
     def engine(self, revision: str | None) -> EngineSettings:
         """What the engine needs of these settings for one run at ``revision``."""
@@ -218,6 +224,8 @@ FLAGS: tuple[Flag, ...] = (
     # Options every command takes.
     Flag("--state", "state", ALL, "state directory", metavar="DIR"),
     Flag("--owner", "owner", ALL, "instance name written into ownership tags", metavar="NAME"),
+    Flag("--stack-name", "stack_name", ALL, "the value of AWS::StackName (and the name in "
+         "AWS::StackId); default the --owner", metavar="NAME"),
     Flag("--parameter", "parameters", ALL, "template parameter override (repeatable)",
          parse=_parameter, kind="repeat", metavar="KEY=VALUE"),
     Flag("--local", "local", ALL, "use the embedded local AWS (moto): the one a `run --local` "

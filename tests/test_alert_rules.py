@@ -20,7 +20,7 @@ RULE_TESTS = RULES_DIR / "reconciler-alerts.test.yaml"
 EXPECTED_ALERTS = {
     "ReconcilerDriftPersists", "ReconcilerReconcileFailing", "ReconcilerSourceStale",
     "ReconcilerDesiredStateInvalid", "ReconcilerDeletionsBlocked", "ReconcilerDown",
-    "ReconcilerAwsThrottled",
+    "ReconcilerAwsThrottled", "ReconcilerAwsUnreachable",
 }
 
 

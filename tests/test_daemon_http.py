@@ -8,6 +8,8 @@ import http.client
 import json
 import socket
 import threading
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,7 +134,7 @@ def test_query_strings_do_not_change_the_route(serve: Callable[..., Running]) ->
     ("PUT", "/status", 405, "GET"),
     ("GET", "/hooks/github", 405, "POST"),
     ("PATCH", "/hooks/gitlab", 405, "POST"),
-    ("HEAD", "/metrics", 405, "GET"),
+    ("HEAD", "/hooks/github", 405, "POST"),
     ("BREW", "/healthz", 405, "GET"),
 ])
 def test_other_paths_404_and_other_methods_405(serve: Callable[..., Running], method: str,
@@ -231,6 +233,36 @@ def test_oversize_body_is_413_and_not_read(serve: Callable[..., Running]) -> Non
                                       {"X-Signature-256": sign(big)})
     assert status == 413
     assert b"limit of 64 bytes" in body
+    assert running.hooks == []
+
+
+def test_head_answers_as_get_without_a_body(serve: Callable[..., Running]) -> None:
+    running = serve()
+    conn = http.client.HTTPConnection(*running.server.address, timeout=5)
+    try:
+        conn.request("HEAD", "/healthz")
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Length") == "3"  # that of GET's "ok\n"
+        assert response.read() == b""
+        conn.request("GET", "/healthz")  # the connection stays usable: nothing was sent
+        assert conn.getresponse().read() == b"ok\n"
+    finally:
+        conn.close()
+
+
+def test_an_oversize_body_sent_without_asking_gets_the_413_not_a_reset(
+        serve: Callable[..., Running]) -> None:
+    """urllib (like many CI senders) sends the whole body before reading the answer."""
+    running = serve(max_body=1 << 20)
+    big = b"x" * (30 << 20)
+    request = urllib.request.Request(f"http://{running.server.address[0]}:"
+                                     f"{running.server.address[1]}/hooks/generic", data=big,
+                                     headers={"X-Signature-256": sign(big)}, method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 413
+    assert b"exceeds the limit" in refused.value.read()
     assert running.hooks == []
 
 

@@ -57,6 +57,7 @@ def test_every_design_metric_is_declared_with_its_type() -> None:
         "reconciler_desired_valid": "gauge",
         "reconciler_aws_api_calls": "counter",
         "reconciler_aws_api_throttled": "counter",
+        "reconciler_aws_reachable": "gauge",
         "reconciler_deletions_blocked": "counter",
     }
 

@@ -5,6 +5,7 @@ referencing each other through standalone ingress rules."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -144,6 +145,47 @@ def test_rules_ec2_would_refuse_are_refused_at_validate(rule: dict[str, Any],
 def test_a_standalone_rule_needs_its_group_id() -> None:
     found = SecurityGroupIngress.validate({"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"})
     assert found[0][0] == "/GroupId"
+
+
+def test_a_standalone_rule_for_a_group_with_its_own_list_is_refused_at_validate(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack = Stack(tmp_path, capsys)
+    stack.write("sg.yaml", """\
+        Resources:
+          Network:
+            Type: AWS::EC2::VPC
+            Properties: {CidrBlock: 10.41.0.0/16}
+          Listed:
+            Type: AWS::EC2::SecurityGroup
+            Properties:
+              GroupDescription: declares its ingress
+              VpcId: !Ref Network
+              SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 443, ToPort: 443,
+                                      CidrIp: 10.0.0.0/8}]
+          Unlisted:
+            Type: AWS::EC2::SecurityGroup
+            Properties: {GroupDescription: no lists, VpcId: !Ref Network}
+          ExtraIngress:
+            Type: AWS::EC2::SecurityGroupIngress
+            Properties:
+              GroupId: !GetAtt Listed.GroupId
+              IpProtocol: tcp
+              FromPort: 22
+              ToPort: 22
+              CidrIp: 10.0.0.0/8
+          EgressIsFine:
+            Type: AWS::EC2::SecurityGroupEgress
+            Properties: {GroupId: !Ref Listed, IpProtocol: "-1", CidrIp: 10.0.0.0/8}
+          StandaloneIsFine:
+            Type: AWS::EC2::SecurityGroupIngress
+            Properties: {GroupId: !Ref Unlisted, IpProtocol: "-1", CidrIp: 10.0.0.0/8}
+        """)
+    result = stack.cli("validate", str(stack.desired))
+    assert result.code == 1
+    problems = [line for line in (result.out + result.err).splitlines() if "sg.yaml" in line]
+    assert len(problems) == 1, problems
+    assert "sg.yaml:18:" in problems[0] and "ExtraIngress" in problems[0]
+    assert "Listed declares SecurityGroupIngress itself" in problems[0]
 
 
 # --- on moto ------------------------------------------------------------------------------

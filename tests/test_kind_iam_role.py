@@ -245,8 +245,6 @@ INVALID = [
     ("duplicate policy name", {"Policies": [{"PolicyName": "p", "PolicyDocument": READ_LOGS},
                                             {"PolicyName": "p", "PolicyDocument": READ_LOGS}]},
      "/Policies/1/PolicyName"),
-    ("policy without version", {"Policies": [{"PolicyName": "p", "PolicyDocument": {
-        "Statement": READ_LOGS["Statement"]}}]}, "/Policies/0/PolicyDocument/Version"),
     ("duplicate sid", {"Policies": [{"PolicyName": "p", "PolicyDocument": {
         "Version": "2012-10-17", "Statement": [{**READ_LOGS["Statement"][0], "Sid": "A"},
                                                {**READ_LOGS["Statement"][0], "Sid": "A"}]}}]},
@@ -373,3 +371,36 @@ def test_cli_trust_policy_spelled_differently_is_in_sync(stack: Any, iam: Any) -
             '"Effect":"Allow","Action":["sts:AssumeRole"]}],   "Version":"2012-10-17"}')
     iam.update_assume_role_policy(RoleName="app-role", PolicyDocument=same)
     assert_in_sync(stack.plan())
+
+
+def test_an_inline_policy_without_version_is_valid_and_converges(stack: Any, iam: Any) -> None:
+    """IAM takes a missing Version as 2008-10-17, which differs from 2012-10-17 in policy
+    variables only: without any, the policy is sent stated as 2012-10-17 (moto, unlike IAM,
+    refuses a version-less one) and reads back in sync."""
+    assert IamRole.validate({"Policies": [{"PolicyName": "vars", "PolicyDocument": {
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                       "Resource": "arn:aws:s3:::b/${aws:username}/*"}]}}]}) == []
+    stack.write("role.yaml", """
+        Resources:
+          AppRole:
+            Type: AWS::IAM::Role
+            Properties:
+              RoleName: unversioned-role
+              AssumeRolePolicyDocument:
+                Statement:
+                  - {Effect: Allow, Principal: {Service: lambda.amazonaws.com},
+                     Action: sts:AssumeRole}
+              Policies:
+                - PolicyName: logs
+                  PolicyDocument:
+                    Statement:
+                      - {Effect: Allow, Action: logs:PutLogEvents, Resource: "*"}
+        """)
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    assert_in_sync(stack.plan())
+    iam.put_role_policy(RoleName="unversioned-role", PolicyName="logs", PolicyDocument=(
+        '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:*", '
+        '"Resource": "*"}]}'))
+    drifted = stack.plan()
+    assert [d["path"] for d in drifted.change("AppRole")["diff"]] == ["/Policies"]

@@ -203,6 +203,57 @@ def test_no_echo_parameter_values_are_masked_in_plans_and_state(stack: Stack) ->
             assert b"hush7731" not in path.read_bytes(), path
 
 
+def test_a_changed_no_echo_value_is_masked_on_both_sides_and_in_history(stack: Stack) -> None:
+    """The value AWS holds where a NoEcho parameter goes is that parameter's old value."""
+    stack.write("b.yaml", """
+        Parameters:
+          Suffix: {Type: String, NoEcho: true}
+        Resources:
+          Logs:
+            Type: AWS::S3::Bucket
+            Properties:
+              BucketName: quiet-bucket
+              Tags: [{Key: token, Value: !Sub "t-${Suffix}"}]
+        """)
+    assert stack.apply("--parameter", "Suffix=oldhush4411").code == 0
+    plan = stack.plan("--parameter", "Suffix=newhush9922")
+    assert plan.code == 2
+    assert plan.change("Logs")["diff"] == [
+        {"path": "/Tags/token", "old": "(sensitive value)", "new": "(sensitive value)"}]
+    text = stack.cli("plan", str(stack.desired), "--state", str(stack.state),
+                     "--parameter", "Suffix=newhush9922")
+    applied = stack.apply("--parameter", "Suffix=newhush9922", "--output", "json")
+    assert applied.code == 0
+    assert _tags("quiet-bucket")["token"] == "t-newhush9922"
+    status = stack.cli("status", "--state", str(stack.state), "--output", "json")
+    for output in (plan.out, text.out, text.err, applied.out, applied.err, status.out):
+        assert "hush" not in output
+    for path in stack.state.rglob("*"):
+        if path.is_file():
+            assert b"hush" not in path.read_bytes(), path
+
+
+def test_validate_warns_of_a_no_echo_value_in_a_tag(stack: Stack) -> None:
+    stack.write("b.yaml", """
+        Parameters:
+          Suffix: {Type: String, NoEcho: true, Default: quiet}
+          Plain: {Type: String, Default: loud}
+        Resources:
+          Logs:
+            Type: AWS::S3::Bucket
+            Properties:
+              BucketName: !Sub "b-${Suffix}"
+              Tags:
+                - {Key: token, Value: !Sub "t-${Suffix}"}
+                - {Key: plain, Value: !Ref Plain}
+        """)
+    result = stack.cli("validate", str(stack.desired))
+    assert result.code == 0
+    warnings = [line for line in result.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "b.yaml:10: Logs: NoEcho parameter Suffix in a tag" in \
+        warnings[0], result.err
+
+
 def test_removals_run_dependents_first_and_keys_are_only_scheduled(stack: Stack) -> None:
     stack.write("keep.yaml", BUCKET.format(name="kept-bucket", extra=""))
     stack.write("kms.yaml", """

@@ -187,8 +187,8 @@ CASES = {
         {"a.yaml": KEY + "    Properties:\n      Description: a\n      Description: b\n"},
         {}, [("desired/a.yaml", 6, "duplicate key 'Description' (first at line 5)")]),
     "unsupported top-level section": (
-        {"a.yaml": KEY + "Outputs:\n  Arn:\n    Value: !GetAtt Key.Arn\n"},
-        {}, [("desired/a.yaml", 4, "top-level section 'Outputs' is not supported")]),
+        {"a.yaml": KEY + "Transform: AWS::Serverless-2016-10-31\n"},
+        {}, [("desired/a.yaml", 4, "top-level section 'Transform' is not supported")]),
     "bad Metadata.Reconciler": (
         {"a.yaml": KEY + "    Metadata:\n      Reconciler:\n        Mode: yolo\n"
                          "        IgnoreDrift: [Description]\n        Adpot: true\n"},
@@ -206,8 +206,9 @@ CASES = {
         {"a.yaml": KEY + "    Properties:\n      Description: !ImportValue Shared\n"},
         {}, [("desired/a.yaml", 5, "intrinsic function Fn::ImportValue is not supported")]),
     "unsupported pseudo parameter": (
-        {"a.yaml": KEY + "    Properties:\n      Description: !Sub '${AWS::StackName}-key'\n"},
-        {}, [("desired/a.yaml", 5, "pseudo parameter AWS::StackName is not supported")]),
+        {"a.yaml": KEY + "    Properties:\n      Description: !Join [',', !Ref "
+                         "AWS::NotificationARNs]\n"},
+        {}, [("desired/a.yaml", 5, "pseudo parameter AWS::NotificationARNs is not supported")]),
     "condition function in Properties": (
         {"a.yaml": KEY + "    Properties:\n      Description: !Equals [a, b]\n"},
         {}, [("desired/a.yaml", 5, "Fn::Equals cannot be used outside Conditions")]),
@@ -228,6 +229,10 @@ CASES = {
         {"a.yaml": "Parameters:\n  Env: {Type: String, AllowedValues: [prod, dev]}\n"},
         {"Env": "qa"}, [("desired/a.yaml", 2, "value 'qa' (from --parameter) is not one of the "
                                               "AllowedValues ['prod', 'dev']")]),
+    "boolean allowed values are named as written": (
+        {"a.yaml": "Parameters:\n  On: {Type: String, AllowedValues: [true, false]}\n"},
+        {"On": "True"}, [("desired/a.yaml", 2, "value 'True' (from --parameter) is not one of "
+                                               "the AllowedValues ['true', 'false']")]),
     "unsupported parameter type": (
         {"a.yaml": "Parameters:\n  Key: {Type: 'AWS::EC2::KeyPair::KeyName', Default: k}\n"},
         {}, [("desired/a.yaml", 2, "has Type 'AWS::EC2::KeyPair::KeyName'")]),
@@ -268,7 +273,7 @@ def test_issue_is_reported_at_its_line(invalid: Load, contents: dict[str, str],
 def test_all_issues_are_collected_across_files(invalid: Load) -> None:
     issues = invalid({
         "a.yaml": KEY + "    Properties:\n      Bogus: 1\n",
-        "b.yaml": "Outputs: {}\n",
+        "b.yaml": "Transform: {}\n",
         "c.yaml": "Resources:\n  X:\n    Type: AWS::Nope::Nope\n",
     })
     assert [(i.file, i.line) for i in issues] == [

@@ -64,14 +64,16 @@ def free_port() -> int:
 
 class Worker:
     def __init__(self, remote: Remote, state: Path, *extra: str, interval: str = "3s",
-                 source_interval: str = "2s", module: str = "reconciler"):
+                 source_interval: str = "2s", module: str = "reconciler",
+                 env: dict[str, str] | None = None):
         """``module`` runs the CLI: ``tests.fake_kinds`` registers the test-only kinds first."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = state.parent / f"worker-{self.port}.log"
         root = str(Path(__file__).resolve().parents[1])
         env = {**os.environ, "RECONCILER_WEBHOOK_SECRET": SECRET,
-               "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+               "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])),
+               **(env or {})}
         self.process = subprocess.Popen(
             [sys.executable, "-m", module, "run", "--repo", str(remote.bare),
              "--branch", "main", "--path", "desired", "--state", str(state),

@@ -13,12 +13,29 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import (
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
+
+from reconciler.errors import ReconcilerError
 
 THROTTLE_CODES = frozenset({
     "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
     "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
     "SlowDown", "RequestThrottled", "LimitExceededException", "PriorRequestNotComplete",
 })
+
+# A connection that cannot be made (refused, dropped, reset before a reply). After this many
+# in a row, anywhere, AWS counts as unreachable and every call fails at once until a reset.
+_CONNECTION_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ConnectionClosedError)
+UNREACHABLE_AFTER = 3
+
+
+class AwsUnreachable(ReconcilerError):
+    """AWS (or its endpoint) cannot be reached: the run stops calling it."""
+
 
 CallListener = Callable[[str, str, str], None]  # service, operation, result ("success"/"error")
 ThrottleListener = Callable[[str], None]  # service
@@ -50,6 +67,8 @@ class AwsClients:
         self._throttle_listeners: list[ThrottleListener] = []
         self.calls = 0  # total API calls made, for benchmarks and logs
         self._account_id: str | None = None
+        self._connection_failures = 0
+        self.unreachable: str | None = None  # why AWS counts as unreachable, until a reset
 
     def on_call(self, listener: CallListener) -> None:
         self._call_listeners.append(listener)
@@ -71,8 +90,21 @@ class AwsClients:
                 events.register("after-call", self._after_call)
                 events.register("after-call-error", self._after_call_error)
                 events.register("needs-retry", self._needs_retry)
+                # First, so that a dead endpoint stops the retries of the call in flight.
+                events.register_first("needs-retry", self._connection_failed)
+                events.register_first("before-call", self._refuse_if_unreachable)
                 self._clients[key] = client
             return client
+
+    def reset_reachability(self) -> None:
+        """Try AWS again (each run starts with a reset)."""
+        with self._lock:
+            self._connection_failures, self.unreachable = 0, None
+
+    def probe(self) -> None:
+        """One sts:GetCallerIdentity; raises AwsUnreachable within a few connection failures."""
+        self.reset_reachability()
+        self.client("sts").get_caller_identity()
 
     def account_id(self) -> str:
         if self._account_id is None:
@@ -101,8 +133,28 @@ class AwsClients:
 
     # --- botocore event handlers --------------------------------------------------------------
 
+    def _connection_failed(self, caught_exception: Any = None, operation: Any = None,
+                           **_: Any) -> None:
+        if not isinstance(caught_exception, _CONNECTION_ERRORS):
+            return
+        with self._lock:
+            self._connection_failures += 1
+            if self._connection_failures < UNREACHABLE_AFTER:
+                return
+            name = operation.name if operation is not None else "call"
+            service = operation.service_model.service_name if operation is not None else "aws"
+            self.unreachable = (f"cannot reach AWS: {UNREACHABLE_AFTER} connection failures "
+                                f"in a row, the last on {service}:{name}: {caught_exception}")
+        raise AwsUnreachable(self.unreachable)
+
+    def _refuse_if_unreachable(self, **_: Any) -> None:
+        if self.unreachable is not None:
+            raise AwsUnreachable(self.unreachable)
+
     def _after_call(self, http_response: Any = None, parsed: Any = None, model: Any = None,
                     **_: Any) -> None:
+        if http_response is not None:
+            self._connection_failures = 0  # an answer, even an error: AWS is there
         failed = bool(parsed and isinstance(parsed, dict) and parsed.get("Error"))
         if http_response is not None and getattr(http_response, "status_code", 200) >= 400:
             failed = True

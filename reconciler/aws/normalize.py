@@ -53,6 +53,12 @@ def canonical_policy(document: Any, partition: str = "aws") -> Any:
     if not isinstance(document, dict):
         return document
     out = {k: _canonical_element(k, v) for k, v in document.items()}
+    # The versions differ in policy variables only: without any, Version changes nothing
+    # (IAM takes a missing one as 2008-10-17); with some, a missing one is that default.
+    if not uses_policy_variables(document):
+        out.pop("Version", None)
+    else:
+        out.setdefault("Version", "2008-10-17")
     statements = document.get("Statement")
     if isinstance(statements, dict):
         statements = [statements]
@@ -62,6 +68,11 @@ def canonical_policy(document: Any, partition: str = "aws") -> Any:
             key=lambda s: json.dumps(s, sort_keys=True),
         )
     return out
+
+
+def uses_policy_variables(document: Any) -> bool:
+    """Whether a policy uses ``${...}`` variables (which only Version 2012-10-17 expands)."""
+    return "${" in (document if isinstance(document, str) else json.dumps(document))
 
 
 def policy_partition(document: Any) -> str | None:

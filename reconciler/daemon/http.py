@@ -1,8 +1,9 @@
 """The worker's HTTP endpoint: metrics, health, status and webhooks, on the standard library.
 
-Routes: ``GET /metrics``, ``GET /healthz``, ``GET /readyz``, ``GET /status`` and
-``POST /hooks/<github|gitlab|generic>``. Request bodies are only accepted on webhooks,
-only with a ``Content-Length`` no larger than ``max_body``, and are never read otherwise.
+Routes: ``GET /metrics``, ``GET /healthz``, ``GET /readyz``, ``GET /status`` (``HEAD``
+answers as ``GET`` without the body) and ``POST /hooks/<github|gitlab|generic>``. Request
+bodies are only accepted on webhooks, only with a ``Content-Length`` no larger than
+``max_body``; a refused body is never parsed (one sent without asking first is drained).
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from reconciler.errors import ReconcilerError
 LogCallback = Callable[..., None]
 
 GET_ROUTES = ("/metrics", "/healthz", "/readyz", "/status")
+# A refused body sent without asking first is read and discarded up to this much, for so long.
+DRAIN_BYTES = 64 << 20
+DRAIN_SECONDS = 10.0
 HOOK_PREFIX = "/hooks/"
 TEXT = "text/plain; charset=utf-8"
 
@@ -176,6 +180,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._not_found()
 
+    def do_HEAD(self) -> None:
+        self.do_GET()  # the same answer without its body (_reply leaves it out)
+
     def do_POST(self) -> None:
         path = self._path()
         if self._is_hook(path):
@@ -208,6 +215,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         size = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(size)
+        self._body_read = True
         if len(body) < size:
             self._close_unread(400, "body shorter than its Content-Length")
             return
@@ -245,6 +253,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command == "POST" and self._is_hook(path):
             refusal = self._refusal(path[len(HOOK_PREFIX):])
             if refusal is not None:
+                self._body_read = True  # asked first: the client will not send it
                 self._close_unread(*refusal)
                 return False
         return super().handle_expect_100()
@@ -291,6 +300,26 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         self._reply(status, (message + "\n").encode(), TEXT,
                     {"Connection": "close", **(headers or {})})
+        self._drain()
+
+    def _drain(self) -> None:
+        """Read and discard a body the client sends without asking first (urllib, most CI
+        senders), up to a bound: closing with unread data makes the kernel answer with a
+        reset, and the client would see that instead of the refusal."""
+        length = self.headers.get("Content-Length") if self.headers else None
+        if self._body_read or length is None or not _is_decimal(length.strip()):
+            return
+        remaining = min(int(length), DRAIN_BYTES)
+        deadline = time.monotonic() + DRAIN_SECONDS
+        with contextlib.suppress(OSError, ValueError):
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)  # the answer is complete: say so
+            self.connection.settimeout(DRAIN_SECONDS)
+            while remaining > 0 and time.monotonic() < deadline:
+                chunk = self.rfile.read1(min(remaining, 1 << 16))
+                if not chunk:
+                    break
+                remaining -= len(chunk)
 
     def _reply(self, status: int, body: bytes, content_type: str = TEXT,
                headers: dict[str, str] | None = None) -> None:
@@ -308,6 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
                      duration_seconds=round(time.monotonic() - self._started, 6))
 
     _started = 0.0
+    _body_read = False
 
     def parse_request(self) -> bool:
         self._started = time.monotonic()

@@ -89,6 +89,11 @@ class Metrics:
         self.aws_api_throttled_total = Counter(
             "reconciler_aws_api_throttled_total",
             "AWS API calls answered with a throttling error", ["service"], registry=r)
+        self.aws_reachable = Gauge(
+            "reconciler_aws_reachable",
+            "0 while AWS cannot be reached (connections refused or dropped), else 1",
+            registry=r)
+        self.aws_reachable.set(1)
         self.deletions_blocked_total = Counter(
             "reconciler_deletions_blocked_total",
             "Deletions held back by the deletion guard", registry=r)
@@ -172,6 +177,9 @@ class Metrics:
     def aws_call(self, service: str, operation: str, result: str) -> None:
         self.aws_api_calls_total.labels(
             service=service, operation=operation, result=result).inc()
+
+    def set_aws_reachable(self, reachable: bool) -> None:
+        self.aws_reachable.set(1 if reachable else 0)
 
     def aws_throttled(self, service: str) -> None:
         self.aws_api_throttled_total.labels(service=service).inc()

@@ -25,7 +25,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from reconciler.aws.clients import AwsClients
+from reconciler.aws.clients import AwsClients, AwsUnreachable
 from reconciler.daemon.http import HttpServer
 from reconciler.daemon.logs import configure_logging
 from reconciler.daemon.metrics import Metrics
@@ -54,7 +54,7 @@ class Worker:
         self.source = source
         self._log = log
         self.kinds = build_kinds(clients)
-        self.pseudo = PseudoParameters(lambda: clients)
+        self.pseudo = PseudoParameters(lambda: clients, settings.stack)
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
@@ -195,8 +195,14 @@ class Worker:
         self._loaded = revision
         try:
             template = load(path, self.settings.parameters, self.pseudo)
-        except ValidationFailed as failed:
-            errors = [_relative(str(i), path, self.settings.path) for i in failed.issues]
+        except Exception as exc:  # any failure to load is an invalid revision, never a stall
+            if isinstance(exc, ValidationFailed):
+                errors = [_relative(str(i), path, self.settings.path) for i in exc.issues]
+            else:
+                self.log.exception("unexpected error loading the desired state",
+                                   invalid_revision=revision)
+                errors = [f"{self.settings.path}: unexpected error while loading: "
+                          f"{type(exc).__name__}: {exc}"]
             self._last_errors = errors
             self.metrics.set_desired_valid(False)
             self.store.set_meta("desired_valid", "0")
@@ -213,8 +219,18 @@ class Worker:
     # --- reconcile ----------------------------------------------------------------------------
 
     def reconcile_once(self) -> None:
+        # One cheap call first: with AWS unreachable, the cycle is skipped in a few seconds
+        # (not every resource timing out) and the next one tries again.
+        try:
+            self.clients.probe()
+        except AwsUnreachable as exc:
+            self.metrics.set_aws_reachable(False)
+            self.log.error("AWS unreachable; reconcile skipped until the next cycle",
+                           error=str(exc))
+            return
+        self.metrics.set_aws_reachable(True)
         # Per-run values (availability zones) are read again in each run, once.
-        self.pseudo = PseudoParameters(lambda: self.clients)
+        self.pseudo = PseudoParameters(lambda: self.clients, self.settings.stack)
         with self._lock:
             full, self._full_due = self._full_due, False
             due, self._pending_due = self._pending_due, set()
@@ -246,6 +262,7 @@ class Worker:
                                  should_stop=self.stop.is_set, on_planned=reporter.on_plan,
                                  scope=scope, holds=holds)
         reporter.finished(result, started)
+        self.metrics.set_aws_reachable(self.clients.unreachable is None)
         self._track_pending(result, full=scope is None)
         if result.converged and not self._pending_resources:
             self.store.set_meta("last_applied_revision", revision)
@@ -318,7 +335,12 @@ def run_worker(settings: Settings) -> int:
         clients = AwsClients()
         clients.on_call(metrics.aws_call)
         clients.on_throttle(metrics.aws_throttled)
-        check_aws(clients)
+        try:
+            check_aws(clients)
+        except AwsUnreachable as exc:
+            # Not fatal for a worker: each cycle tries again, and the metric says so.
+            metrics.set_aws_reachable(False)
+            log.error("AWS unreachable at start; the worker keeps trying", error=str(exc))
         try:
             source = GitSource(source_settings.repo, source_settings.branch, settings.path,
                                Path(settings.state) / "source",

@@ -148,6 +148,7 @@ class Plan:
     changes: list[Change]
     revision: str | None = None
     errors: list[str] = field(default_factory=list)  # whole-run problems (not per resource)
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)  # the template's Outputs
 
     def by_id(self) -> dict[str, Change]:
         return {c.resource: c for c in self.changes}
@@ -207,4 +208,5 @@ class Plan:
             "summary": self.summary(),
             "errors": list(self.errors),
             "changes": [c.to_json() for c in self.changes],
+            "outputs": self.outputs,
         }

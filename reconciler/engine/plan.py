@@ -18,7 +18,7 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, user_tags
 from reconciler.engine.context import EngineSettings, Kinds, RunLookup, contains_unknown
 from reconciler.engine.diff import is_ignored, pointer
 from reconciler.engine.dynamic import FINGERPRINTS, References, settle_observed
-from reconciler.engine.model import Action, Change, DiffEntry, Plan, Status, mask_strings
+from reconciler.engine.model import MASK, Action, Change, DiffEntry, Plan, Status, mask_strings
 from reconciler.engine.ordering import run_in_dependency_order
 from reconciler.engine.pending import Holds, mark_transient, mark_waiting
 from reconciler.kinds.base import Kind, Observation, TransientError
@@ -61,6 +61,17 @@ class DesiredValueError(ValueError):
 def describe_error(exc: BaseException) -> str:
     text = " ".join(str(exc).split()) or type(exc).__name__
     return text if len(text) <= 400 else text[:400] + "..."
+
+
+def _masked(entry: DiffEntry, secrets: frozenset[str]) -> DiffEntry:
+    """Both sides masked where either holds a secret: the value AWS has at a path that
+    now takes a NoEcho value is that parameter's earlier value (masked by where it goes,
+    not only by what it is)."""
+    if mask_strings(entry.new, secrets) == entry.new and \
+            mask_strings(entry.old, secrets) == entry.old:
+        return entry
+    return DiffEntry(entry.path, None if entry.old is None else MASK,
+                     None if entry.new is None else MASK)
 
 
 def deletion_policy(decl: ResourceDecl, kind_cls: type[Kind]) -> str:
@@ -140,9 +151,8 @@ class Planner:
             self.lookup.observations[lid] = None
         self._pending_or_held(planned)
         if self.secrets:
-            change = planned.change
-            change.diff = [DiffEntry(d.path, mask_strings(d.old, self.secrets),
-                                     mask_strings(d.new, self.secrets)) for d in change.diff]
+            secrets = self.secrets
+            planned.change.diff = [_masked(d, secrets) for d in planned.change.diff]
         with self._lock:
             self.planned[lid] = planned
 

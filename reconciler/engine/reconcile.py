@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from reconciler.engine.apply import Applier, ChangeListener
 from reconciler.engine.context import EngineSettings, Kinds
 from reconciler.engine.model import Action, Change, Plan, Result, Status
+from reconciler.engine.outputs import merged_with, resolve_outputs
 from reconciler.engine.pending import Holds
 from reconciler.engine.plan import Planner, Resolver
 from reconciler.state.store import StateStore, StatusRow
@@ -18,7 +20,14 @@ from reconciler.template.model import Template
 def plan(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
          pseudo: Mapping[str, Any], settings: EngineSettings) -> Plan:
     """Read AWS and decide; writes nothing anywhere."""
-    return Planner(template, store.inventory(), kinds, resolve, pseudo, settings).plan()
+    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings)
+    result = planner.plan()
+    result.outputs = resolve_outputs(planner)
+    return result
+
+
+# State meta key of the Outputs resolved by the last apply (JSON).
+OUTPUTS_KEY = "outputs"
 
 
 def holds_of(plan: Plan) -> dict[str, tuple[float, str]]:
@@ -47,6 +56,11 @@ def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver
     run_id = store.start_run(command, settings.revision)
     try:
         Applier(planner, store, run_id, listener, should_stop).apply()
+        result.outputs = resolve_outputs(planner)
+        recorded = store.get_meta(OUTPUTS_KEY)
+        if scope is not None and recorded:
+            result.outputs = merged_with(json.loads(recorded), result.outputs)
+        store.set_meta(OUTPUTS_KEY, json.dumps(result.outputs, default=str))
     finally:
         store.put_statuses([status_row(c, settings.revision) for c in result.changes
                             if not _gone(c)], run_id, replace_all=scope is None)

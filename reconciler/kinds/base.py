@@ -28,6 +28,7 @@ makes a bounded sequence of calls and returns.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -169,6 +170,13 @@ class Kind:
     def validate(cls, props: Props) -> list[tuple[str, str]]:
         """Checks beyond the schema, as (JSON pointer, message). Values may still hold intrinsics
         (dicts with a single ``Ref``/``Fn::*`` key): skip those."""
+        return []
+
+    @classmethod
+    def validate_with(cls, props: Props, declared: Mapping[str, tuple[str, Props]],
+                      ) -> list[tuple[str, str]]:
+        """Checks that need the rest of the tree, as (JSON pointer, message): ``declared`` maps
+        every logical ID in the template to its type and (unresolved) properties."""
         return []
 
     # --- identity ---------------------------------------------------------------------------

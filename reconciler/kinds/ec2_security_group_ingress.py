@@ -12,6 +12,7 @@ and a lost create reply is found by it, as a named kind is found by its name.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from reconciler.kinds import ec2_security_group_rules as rules
@@ -20,6 +21,20 @@ from reconciler.kinds.declared import Call, DeclaredKind
 from reconciler.kinds.model_shapes import method_name
 
 _FIELDS = ("IpProtocol", "FromPort", "ToPort", "Description")
+
+
+def _group_named(value: Any) -> str | None:
+    """The logical ID a ``GroupId`` of ``!Ref G`` or ``!GetAtt G.GroupId`` names."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    if isinstance(value.get("Ref"), str):
+        return str(value["Ref"])
+    target = value.get("Fn::GetAtt")
+    if isinstance(target, str):
+        target = target.split(".", 1)
+    if isinstance(target, list) and len(target) == 2 and target[1] == "GroupId":
+        return str(target[0])
+    return None
 
 
 class SecurityGroupRule(DeclaredKind):
@@ -39,6 +54,23 @@ class SecurityGroupRule(DeclaredKind):
         found = [("/GroupId", "is required (rules of default-VPC groups by GroupName are not "
                   "supported)")] if props.get("GroupId") is None else []
         return found + rules.problems(props, cls.egress, "")
+
+    @classmethod
+    def validate_with(cls, props: Props, declared: Mapping[str, tuple[str, Props]],
+                      ) -> list[tuple[str, str]]:
+        """A group that declares its own rule list in this direction keeps exactly that list,
+        so a standalone rule for it would be revoked on every pass: refused."""
+        group = _group_named(props.get("GroupId"))
+        target = declared.get(group) if group else None
+        if target is None or target[0] != "AWS::EC2::SecurityGroup":
+            return []
+        listed = "SecurityGroupEgress" if cls.egress else "SecurityGroupIngress"
+        if listed not in (target[1] or {}):
+            return []
+        return [("/GroupId", f"security group {group} declares {listed} itself, and that list "
+                 f"is exact: this rule would be revoked on every pass (move it into "
+                 f"{group}'s {listed}, or declare all of {group}'s rules as standalone "
+                 "resources)")]
 
     def rule(self, props: Props) -> rules.Rule:
         return {k: props[k] for k in (*_FIELDS, *rules.peers(self.egress)) if k in props}

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError
 
 from reconciler.aws.eventual import is_not_found
-from reconciler.aws.normalize import canonical_policy
+from reconciler.aws.normalize import canonical_policy, uses_policy_variables
 from reconciler.kinds.base import Observation, Props, is_intrinsic
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
 from reconciler.kinds.policy_checks import policy_issues
@@ -118,7 +118,7 @@ class IamRole(DeclaredKind):
                 if have.get(policy["PolicyName"]) != canonical_policy(policy["PolicyDocument"]):
                     self.client.put_role_policy(
                         RoleName=role_name, PolicyName=policy["PolicyName"],
-                        PolicyDocument=_text(policy["PolicyDocument"]))
+                        PolicyDocument=_text(_versioned(policy["PolicyDocument"])))
             for name in have.keys() - {p["PolicyName"] for p in wanted}:
                 self.client.delete_role_policy(RoleName=role_name, PolicyName=name)
 
@@ -176,6 +176,16 @@ class IamRole(DeclaredKind):
         if isinstance(path, str) and not (path.startswith("/") and path.endswith("/")):
             problems.append(("/Path", "must begin and end with /"))
         return problems
+
+
+def _versioned(document: Any) -> Any:
+    """A policy without Version and without variables, stated as 2012-10-17: the same policy
+    (the versions differ in variables only), in the form every IAM API takes."""
+    document = _document(document)
+    if isinstance(document, dict) and "Version" not in document \
+            and not uses_policy_variables(document):
+        return {"Version": "2012-10-17", **document}
+    return document
 
 
 def _document(value: Any) -> Any:

@@ -41,7 +41,9 @@ def policy_issues(document: Any, pointer: str, kind: PolicyKind) -> Issues:
     issues: Issues = [(f"{pointer}/{key}", f"unknown policy element {key!r}")
                       for key in document if key not in _ELEMENTS]
     version = document.get("Version")
-    if kind == "identity" and version != VERSIONS[0] and not is_intrinsic(version):
+    # Without a Version IAM takes 2008-10-17, valid for inline policies (not managed ones).
+    if kind == "identity" and version is not None and version != VERSIONS[0] \
+            and not is_intrinsic(version):
         # IAM: "Policy document must be version 2012-10-17 or greater" (moto agrees).
         issues.append((f"{pointer}/Version", f"must be {VERSIONS[0]}"))
     elif version is not None and not is_intrinsic(version) and version not in VERSIONS:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from reconciler.engine.model import Action, Change, Plan, Result, Status
+from reconciler.output.status_text import output_lines
 
 _SYMBOL = {
     Action.CREATE: "+",
@@ -65,6 +66,7 @@ def render_plan(plan: Plan, applied: bool = False) -> str:
         lines.append(f"error: {error}")
     if not shown:
         lines.append(f"No changes. {len(plan.changes)} resources in sync.")
+        lines += output_lines(plan.outputs)
         return "\n".join(lines) + "\n"
     lines.append("Applied:" if applied else "The reconciler will perform these actions:")
     lines.append("")
@@ -72,6 +74,7 @@ def render_plan(plan: Plan, applied: bool = False) -> str:
         lines.extend(render_change(change))
         lines.append("")
     lines.append(summary_line(plan, applied))
+    lines += output_lines(plan.outputs)
     return "\n".join(lines) + "\n"
 
 

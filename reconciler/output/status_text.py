@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from reconciler.engine.reconcile import OUTPUTS_KEY
 from reconciler.state.store import StateStore
 
 REVISION_KEYS = ("last_fetched_revision", "last_attempted_revision", "last_applied_revision")
@@ -14,11 +15,13 @@ REVISION_KEYS = ("last_fetched_revision", "last_attempted_revision", "last_appli
 def status_json(store: StateStore) -> dict[str, Any]:
     runs = store.runs(limit=1)
     errors = store.get_meta("desired_errors")
+    outputs = store.get_meta(OUTPUTS_KEY)
     return {
         "revisions": {key: store.get_meta(key) for key in REVISION_KEYS},
         "desired_valid": store.get_meta("desired_valid") != "0",
         "desired_errors": json.loads(errors) if errors else [],
         "last_run": runs[0] if runs else None,
+        "outputs": json.loads(outputs) if outputs else {},
         "resources": [
             {"resource": s.logical_id, "type": s.type, "physical_id": s.physical_id,
              "status": s.status, "action": s.action, "blocked": s.blocked, "reason": s.reason,
@@ -52,4 +55,21 @@ def render_status(data: dict[str, Any]) -> str:
         lines.append(line)
         if r["reason"] and r["status"] != "InSync":
             lines.append(f"{'':<{width}}  {r['reason']}")
+    lines += output_lines(data.get("outputs") or {})
     return "\n".join(lines) + "\n"
+
+
+def output_lines(outputs: dict[str, Any]) -> list[str]:
+    """``Outputs:`` and one line per output (its export name after it), for text output."""
+    if not outputs:
+        return []
+    lines = ["Outputs:"]
+    for name, entry in outputs.items():
+        value = entry.get("value")
+        shown = json.dumps(value) if not isinstance(value, str) and value is not None \
+            else value
+        if value is None:
+            shown = f"({entry.get('error') or entry.get('unknown') or 'unknown'})"
+        export = f"  (export {entry['export']})" if entry.get("export") else ""
+        lines.append(f"  {name} = {shown}{export}")
+    return lines

@@ -29,17 +29,42 @@ def discover(root: str | Path) -> tuple[list[SourceFile], list[Issue]]:
     if not base.is_dir():
         return [], [Issue(str(base), 0, "no such file or directory")]
     found: list[tuple[tuple[str, ...], SourceFile]] = []
+    issues: list[Issue] = []
+    inside = base.resolve()
     for directory, dirnames, filenames in os.walk(base):
         # Hidden directories (.git, .github...) and dotfiles hold tooling config, not templates.
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+        # os.walk does not descend into linked directories; one that leads out is reported.
+        for name in dirnames:
+            link = Path(directory, name)
+            if link.is_symlink() and not _within(link, inside):
+                issues.append(_outside(base, link))
         for filename in filenames:
             if filename.startswith(".") or not filename.lower().endswith(SUFFIXES):
                 continue
             path = Path(directory, filename)
             relative = path.relative_to(base)
+            if path.is_symlink() and not _within(path, inside):
+                issues.append(_outside(base, path))
+                continue
             found.append((relative.parts, SourceFile(str(base / relative), path)))
     found.sort(key=lambda item: item[0])
-    return [source for _, source in found], []
+    return [source for _, source in found], issues
+
+
+def _within(path: Path, root: Path) -> bool:
+    """Whether ``path``, links followed, stays under ``root`` (a committed symlink must not
+    make the worker read files elsewhere on the host)."""
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a link loop
+        return False
+
+
+def _outside(base: Path, link: Path) -> Issue:
+    return Issue(str(base / link.relative_to(base)), 1,
+                 f"symbolic link to {os.readlink(link)} leads outside the desired tree; "
+                 "refused (only files inside the tree are read)")
 
 
 def read_fragment(source: SourceFile, max_bytes: int | None = None) -> tuple[Any, list[Issue]]:

@@ -9,7 +9,7 @@ from typing import Any
 from reconciler.errors import Issue
 from reconciler.template.located import child_line, line_of
 
-SECTIONS = ("Parameters", "Mappings", "Conditions", "Resources")
+SECTIONS = ("Parameters", "Mappings", "Conditions", "Resources", "Outputs")
 ALLOWED_TOP_LEVEL = ("AWSTemplateFormatVersion", "Description", "Metadata", *SECTIONS)
 FORMAT_VERSION = "2010-09-09"
 # CloudFormation's rule for logical IDs, which also applies to parameter, mapping and condition
@@ -17,7 +17,7 @@ FORMAT_VERSION = "2010-09-09"
 LOGICAL_ID = re.compile(r"[A-Za-z0-9]{1,255}")
 
 _SINGULAR = {"Parameters": "parameter", "Mappings": "mapping", "Conditions": "condition",
-             "Resources": "logical ID"}
+             "Resources": "logical ID", "Outputs": "output"}
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,13 @@ class Fragments:
     mappings: dict[str, Declaration] = field(default_factory=dict)
     conditions: dict[str, Declaration] = field(default_factory=dict)
     resources: dict[str, Declaration] = field(default_factory=dict)
+    outputs: dict[str, Declaration] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
     def section(self, name: str) -> dict[str, Declaration]:
         return {"Parameters": self.parameters, "Mappings": self.mappings,
-                "Conditions": self.conditions, "Resources": self.resources}[name]
+                "Conditions": self.conditions, "Resources": self.resources,
+                "Outputs": self.outputs}[name]
 
 
 def merge(documents: list[tuple[str, Any]]) -> tuple[Fragments, list[Issue]]:

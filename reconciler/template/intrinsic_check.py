@@ -31,7 +31,7 @@ from reconciler.template.located import child_line, line_of
 Problem = tuple[int, str]
 
 # Meaningful only inside a CloudFormation stack, which this reconciler never creates.
-STACK_PSEUDO_PARAMETERS = ("AWS::StackName", "AWS::StackId", "AWS::NotificationARNs")
+STACK_PSEUDO_PARAMETERS = ("AWS::NotificationARNs",)
 
 
 @dataclass(frozen=True)

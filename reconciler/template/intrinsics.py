@@ -14,7 +14,8 @@ from typing import Any
 from reconciler.template import cidr
 from reconciler.template.model import ResourceLookup, Template, Unknown
 
-PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix")
+PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix",
+                     "AWS::StackName", "AWS::StackId")
 NO_VALUE = "AWS::NoValue"
 FUNCTIONS = ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::If",
              "Fn::FindInMap", "Fn::GetAZs", "Fn::Cidr")

@@ -14,9 +14,11 @@ from reconciler.template.files import discover, read_fragment
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
-from reconciler.template.located import child_line
+from reconciler.template.intrinsics import references
+from reconciler.template.located import child_line, format_path, line_at, pointer_parts
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
+from reconciler.template.outputs import check_outputs
 from reconciler.template.parameters import COMMAND_LINE, resolve_parameters
 from reconciler.template.resource_entry import ResourceEntry, parse_entry
 from reconciler.template.schema_check import check_properties
@@ -77,6 +79,9 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
         if decl is not None:
             resources[name] = decl
 
+    issues += _check_across(resources, catalog)
+    outputs, problems = check_outputs(fragments.outputs, scope)
+    issues += problems
     order, problems = check_resources(resources)
     issues += problems
     if issues:
@@ -84,6 +89,8 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
     return Template(resources=resources, order=order, parameters=resolved.values,
                     conditions=conditions, files=fragments.files,
                     no_echo_parameters=resolved.no_echo,
+                    warnings=_clear_text_secrets(resources, resolved.no_echo),
+                    outputs=outputs,
                     mappings={name: table for name, table in mappings.items() if table})
 
 
@@ -161,6 +168,40 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
 
 _POLICY_FIELDS = {"DeletionPolicy": "deletion_policy",
                   "UpdateReplacePolicy": "update_replace_policy"}
+
+
+def _clear_text_secrets(resources: Mapping[str, ResourceDecl], no_echo: Collection[str],
+                        ) -> list[str]:
+    """NoEcho parameters placed in tags: masked in everything the reconciler writes, but
+    AWS shows tags in clear to anyone who can list them."""
+    found = []
+    for decl in resources.values():
+        tags = decl.properties.get("Tags") if isinstance(decl.properties, dict) else None
+        if tags is None:
+            continue
+        named = sorted({name for name, _ in references(tags)} & set(no_echo))
+        if named:
+            line = line_at(decl.properties, ["Tags"], decl.line)
+            found.append(f"{decl.file}:{line}: {decl.logical_id}: NoEcho parameter "
+                         f"{', '.join(named)} in a tag: AWS stores and shows tags in clear")
+    return found
+
+
+def _check_across(resources: Mapping[str, ResourceDecl], catalog: Mapping[str, type[Kind]],
+                  ) -> list[Issue]:
+    """What a kind refuses about a resource given the others (``Kind.validate_with``)."""
+    declared = {lid: (d.type, d.properties) for lid, d in resources.items()}
+    issues = []
+    for decl in resources.values():
+        kind = _kind(catalog, decl.type)
+        if kind is None or not isinstance(decl.properties, dict):
+            continue
+        for path, message in kind.validate_with(decl.properties, declared):
+            parts = pointer_parts(path, decl.properties)
+            issues.append(Issue(decl.file, line_at(decl.properties, parts, decl.line),
+                                f"{decl.logical_id} ({decl.type}) {format_path(parts)}: "
+                                f"{message}"))
+    return issues
 
 
 def _kind_of(entry: ResourceEntry, catalog: Mapping[str, type[Kind]],

@@ -51,6 +51,16 @@ class ResourceDecl:
     settings: ReconcilerSettings = field(default_factory=ReconcilerSettings)
 
 
+@dataclass(frozen=True)
+class OutputDecl:
+    name: str
+    value: Any  # unresolved, as written
+    description: str | None
+    export_name: Any  # unresolved Export.Name, or None
+    file: str
+    line: int
+
+
 @dataclass
 class Template:
     """The whole desired tree after parameters and conditions are applied."""
@@ -64,6 +74,10 @@ class Template:
     no_echo_parameters: frozenset[str] = frozenset()
     # Mappings: name -> top-level key -> second-level key -> value, for Fn::FindInMap.
     mappings: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    # Outputs whose Condition holds, in declaration order: resolved after apply.
+    outputs: dict[str, OutputDecl] = field(default_factory=dict)
+    # Not errors, but worth knowing (``file:line: message``): printed by validate.
+    warnings: list[str] = field(default_factory=list)
 
 
 class ResourceLookup:

@@ -135,7 +135,8 @@ def _check_number(body: Mapping[str, Any], value: float, fail: Any) -> None:
 def _check_allowed(body: Mapping[str, Any], value: str, fail: Any) -> None:
     allowed = body.get("AllowedValues")
     if allowed is not None and value not in [_scalar_text(a, "AllowedValues") for a in allowed]:
-        raise fail(f"is not one of the AllowedValues {[str(a) for a in allowed]}")
+        raise fail(f"is not one of the AllowedValues "
+                   f"{[_scalar_text(a, 'AllowedValues') for a in allowed]}")
 
 
 def _scalar_text(value: Any, what: str) -> str:

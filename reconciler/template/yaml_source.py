@@ -205,11 +205,40 @@ def json_as_yaml(text: str) -> str:
     return _JSON_STRING_OR_TAB.sub(_json_string_to_yaml, text)
 
 
+def _json_too_deep(text: str, limit: int) -> int | None:
+    """The line where JSON brackets (outside strings) open deeper than ``limit``, if they
+    do: checked before ``json.loads``, which recurses once per level."""
+    depth, line, in_string, escaped = 0, 1, False, False
+    for char in text:
+        if char == "\n":
+            line += 1
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > limit:
+                return line
+        elif char in "]}":
+            depth -= 1
+    return None
+
+
 def parse(text: str, *, is_json: bool = False, max_nodes: int | None = None,
           max_depth: int | None = None, loader_class: type[Any] | None = None,
           ) -> tuple[Any, list[Problem]]:
     """Parse one document. Returns ``(document, problems)``; the document is None on problems."""
     if is_json:
+        too_deep = _json_too_deep(text, max_depth or MAX_DEPTH)
+        if too_deep is not None:
+            return None, [(too_deep, f"document nests deeper than {max_depth or MAX_DEPTH} "
+                                     "levels")]
         try:
             json.loads(text)
         except json.JSONDecodeError as error:
