@@ -31,6 +31,7 @@ def test_the_reference_stack_converges_and_the_next_plan_is_clean(
                 "AuroraCredentialsRotation",
                 "AuditTrail", "AuditTrailLogGroup", "AuditTrailLogsRole",
                 "ToronDistribution", "RyuzenZone", "ToronApexRecord",
-                "ToronApexRecordIpv6"} <= created
+                "ToronApexRecordIpv6",
+                "AuroraCluster", "AuroraWriter", "AuroraProxyTargetGroup"} <= created
         plan = stack.cli("plan", str(DESIRED), "--state", state, "--output", "json")
         assert plan.code == 0, [c for c in plan.json["changes"] if c["status"] != "InSync"]

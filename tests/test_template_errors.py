@@ -198,7 +198,7 @@ CASES = {
     "unsupported resource attribute": (
         {"a.yaml": KEY + "    CreationPolicy: {}\n    DeletionPolicy: Snapshot\n"},
         {}, [("desired/a.yaml", 4, "resource attribute 'CreationPolicy' is not supported"),
-             ("desired/a.yaml", 5, "DeletionPolicy must be one of Delete, Retain")]),
+             ("desired/a.yaml", 5, "DeletionPolicy Snapshot is not supported by AWS::KMS::Key")]),
     "bad logical ID": (
         {"a.yaml": "Resources:\n  my-key:\n    Type: AWS::KMS::Key\n"},
         {}, [("desired/a.yaml", 2, "logical ID 'my-key' must be alphanumeric")]),

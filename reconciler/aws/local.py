@@ -64,7 +64,9 @@ class LocalAws:
         env = dict(os.environ)
         env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true" if self.managed_policies else "false"
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            # moto_server with the fix in local_server.py (tags on RDS proxy target groups)
+            [sys.executable, "-m", "reconciler.aws.local_server", "-H", "127.0.0.1",
+             "-p", str(self.port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )
         deadline = time.monotonic() + timeout

@@ -230,6 +230,9 @@ class Applier:
         old = item.observation
         if (item.decl.update_replace_policy or kind.update_replace_policy) == "Retain":
             self._release(kind, old)
+        elif item.decl.update_replace_policy == "Snapshot":
+            kind.delete_with_snapshot(old.physical_id,
+                                      last_applied(item.row) if item.row else props)
         else:
             kind.delete(old.physical_id, last_applied(item.row) if item.row else props)
         self.store.drop_inventory(item.decl.logical_id)
@@ -258,7 +261,9 @@ class Applier:
     def _apply_removal(self, item: Planned) -> None:
         assert item.row is not None and item.observation is not None
         kind = self.p.kinds.get(item.row.type)
-        if item.change.action == Action.DELETE:
+        if item.change.action == Action.DELETE and item.row.deletion_policy == "Snapshot":
+            kind.delete_with_snapshot(item.observation.physical_id, last_applied(item.row))
+        elif item.change.action == Action.DELETE:
             kind.delete(item.observation.physical_id, last_applied(item.row))
         else:
             self._release(kind, item.observation)

@@ -351,6 +351,10 @@ class Planner:
         change.physical_id = obs.physical_id
         if row.deletion_policy == "Delete":
             change.action, change.reason = Action.DELETE, "removed from the desired state"
+        elif row.deletion_policy == "Snapshot":
+            change.action = Action.DELETE
+            change.reason = ("removed from the desired state; DeletionPolicy Snapshot deletes it "
+                             "after a final snapshot")
         else:
             change.action = Action.ORPHAN
             change.reason = "removed from the desired state; DeletionPolicy Retain keeps it"

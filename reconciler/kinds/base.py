@@ -126,6 +126,8 @@ class Kind:
     # What a replacement does with the old resource unless UpdateReplacePolicy says:
     # "Retain" for kinds whose old resources stay in use (published Lambda versions).
     update_replace_policy: ClassVar[str] = "Delete"
+    # DeletionPolicy (and UpdateReplacePolicy) Snapshot: deleted through delete_with_snapshot.
+    supports_snapshot: ClassVar[bool] = False
     taggable: ClassVar[bool] = True
     # Ref returns the physical ID (the declared name), so it is known before the create.
     attributes_ref_is_id: ClassVar[bool] = True
@@ -225,6 +227,11 @@ class Kind:
 
     def delete(self, physical_id: str, desired: Props) -> None:
         """Delete the resource. ``desired`` holds the last applied properties (may be empty)."""
+        raise NotImplementedError
+
+    def delete_with_snapshot(self, physical_id: str, desired: Props) -> None:
+        """Delete the resource after a final snapshot of its data (DeletionPolicy Snapshot;
+        only for kinds with ``supports_snapshot``)."""
         raise NotImplementedError
 
 

@@ -303,8 +303,9 @@ class DeclaredKind(DeclaredTags, Kind):
         self.write_all(physical_id, desired, observed, changed)
 
     def write_all(self, physical_id: str, desired: Props, observed: Observation | None,
-                  changed: frozenset[str]) -> None:
-        """The writers of ``changed``, each once, in declaration order."""
+                  changed: frozenset[str]) -> list[Any]:
+        """The writers of ``changed``, each once, in declaration order; their answers (what a
+        writer method returns), for kinds that read a pending state from them."""
         fixed = sorted(changed - set(self.writers))
         if fixed:
             raise ReconcilerError(f"{self.type_name}: {', '.join(fixed)} cannot be changed in "
@@ -314,15 +315,17 @@ class DeclaredKind(DeclaredTags, Kind):
         for prop in (p for p in self.writers if p in changed):
             step = self.writers[prop]
             groups.setdefault(id(step), (step, {}))[1][prop] = desired.get(prop)
+        answers = []
         for writer, values in groups.values():
             if isinstance(writer, str):
-                getattr(self, writer)(physical_id, values, observed)
+                answers.append(getattr(self, writer)(physical_id, values, observed))
             else:
-                self.write(writer, physical_id, values)
+                answers.append(self.write(writer, physical_id, values))
+        return answers
 
-    def write(self, call: Call, physical_id: str, values: Props) -> None:
+    def write(self, call: Call, physical_id: str, values: Props) -> dict[str, Any]:
         off = call.off is not None and all(v in (None, False) for v in values.values())
-        self.invoke(call, physical_id, values, operation=call.off if off else None)
+        return self.invoke(call, physical_id, values, operation=call.off if off else None)
 
     def delete(self, physical_id: str, desired: Props) -> None:
         with self.gone_is_done():

@@ -54,6 +54,12 @@ _KINDS: dict[str, str] = {
     "AWS::Route53::HostedZone": "reconciler.kinds.route53_hosted_zone:HostedZone",
     "AWS::Route53::RecordSet": "reconciler.kinds.route53_record_set:RecordSet",
     "AWS::CloudFront::Distribution": "reconciler.kinds.cloudfront_distribution:Distribution",
+    "AWS::RDS::DBSubnetGroup": "reconciler.kinds.rds_db_subnet_group:DBSubnetGroup",
+    "AWS::RDS::DBCluster": "reconciler.kinds.rds_db_cluster:DBCluster",
+    "AWS::RDS::DBInstance": "reconciler.kinds.rds_db_instance:DBInstance",
+    "AWS::RDS::DBProxy": "reconciler.kinds.rds_db_proxy:DBProxy",
+    "AWS::RDS::DBProxyTargetGroup":
+        "reconciler.kinds.rds_db_proxy_target_group:DBProxyTargetGroup",
 }
 
 

@@ -151,6 +151,11 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
         entry.properties, dict) else entry.properties
     if properties is None:  # Properties: !If [C, {...}, !Ref AWS::NoValue], C false
         properties = {}
+    if kind is not None and not kind.supports_snapshot:
+        issues += [Issue(decl.file, line, f"resource '{decl.name}': {key} Snapshot is not "
+                                          f"supported by {entry.type} (Delete or Retain)")
+                   for key, line in entry.policy_lines.items()
+                   if getattr(entry, _POLICY_FIELDS[key]) == "Snapshot"]
     if kind is not None and entry.type is not None:
         issues += check_properties(decl.name, entry.type, properties, kind, decl.file,
                                    entry.properties_line)
@@ -167,6 +172,10 @@ def _check_resource(entry: ResourceEntry, scope: Scope, catalog: Mapping[str, ty
         update_replace_policy=entry.update_replace_policy,
         settings=entry.settings,
     ), issues
+
+
+_POLICY_FIELDS = {"DeletionPolicy": "deletion_policy",
+                  "UpdateReplacePolicy": "update_replace_policy"}
 
 
 def _clear_text_secrets(resources: Mapping[str, ResourceDecl], no_echo: Collection[str],

@@ -12,7 +12,8 @@ from reconciler.template.model import MODES, ReconcilerSettings
 
 ATTRIBUTES = ("Type", "Properties", "DependsOn", "DeletionPolicy", "UpdateReplacePolicy",
               "Condition", "Metadata")
-POLICIES = ("Delete", "Retain")
+# Snapshot only for kinds that declare ``supports_snapshot`` (checked by the loader).
+POLICIES = ("Delete", "Retain", "Snapshot")
 SETTINGS = ("Mode", "IgnoreDrift", "Adopt", "AllowReplace")
 
 
@@ -27,6 +28,7 @@ class ResourceEntry:
     depends_on: list[tuple[str, int]] = field(default_factory=list)  # (logical ID, line)
     deletion_policy: str | None = None
     update_replace_policy: str | None = None
+    policy_lines: dict[str, int] = field(default_factory=dict)  # attribute -> its line
     condition: str | None = None
     condition_line: int = 0
     settings: ReconcilerSettings = field(default_factory=ReconcilerSettings)
@@ -73,6 +75,7 @@ def parse_entry(decl: Declaration) -> tuple[ResourceEntry, list[Issue]]:
         if value is not None and value not in POLICIES:
             problems.append((at(key), f"{key} must be one of {', '.join(POLICIES)}"))
         elif value is not None:
+            entry.policy_lines[key] = at(key)
             setattr(entry, "deletion_policy" if key == "DeletionPolicy"
                     else "update_replace_policy", value)
 

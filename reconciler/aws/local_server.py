@@ -1,0 +1,71 @@
+"""The moto server that ``LocalAws`` runs, with the fixes the reference stack needs.
+
+moto 5.2 gets two things about RDS Proxy target groups wrong that the reconciler relies
+on: it refuses tag calls on them ("Invalid resource name"), which AWS tags like any RDS
+resource (CloudFormation's schema declares them taggable, and without tags the reconciler
+cannot prove it owns one); and asked about the target groups of a proxy that does not
+exist, it fails with HTTP 500 instead of AWS's DBProxyNotFoundFault. Both are fixed
+here, nothing else: everything else is moto as released.
+
+Run as ``python -m reconciler.aws.local_server -H 127.0.0.1 -p PORT`` (moto_server's
+arguments).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+def _tag_proxy_target_groups() -> None:
+    from moto.rds import models
+
+    backend = models.RDSBackend
+    if getattr(backend, "_reconciler_target_group_tags", False):
+        return
+    original_init, original_find = backend.__init__, backend._find_resource
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.arn_regex = re.compile(self.arn_regex.pattern.replace(
+            "|db-proxy|", "|db-proxy|target-group|"))
+
+    def _find_resource(self: Any, resource_type: str, resource_name: str) -> Any:
+        if resource_type == "target-group":
+            for proxy in self.db_proxies.values():
+                for group in proxy.proxy_target_groups.values():
+                    if group.target_group_arn.endswith(f":{resource_name}"):
+                        return group
+        return original_find(self, resource_type, resource_name)
+
+    backend.__init__ = __init__  # type: ignore[method-assign]
+    backend._find_resource = _find_resource  # type: ignore[method-assign]
+    for name in ("describe_db_proxy_target_groups", "describe_db_proxy_targets",
+                 "register_db_proxy_targets", "deregister_db_proxy_targets",
+                 "modify_db_proxy_target_group"):
+        setattr(backend, name, _known_proxy(getattr(backend, name)))
+    backend._reconciler_target_group_tags = True
+
+
+def _known_proxy(method: Any) -> Any:
+    """The target-group call, after AWS's answer for a proxy that does not exist."""
+    from moto.rds.exceptions import DBProxyNotFoundFault
+
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        name = args[0] if args else kwargs.get("proxy_name", kwargs.get("db_proxy_name"))
+        if name not in self.db_proxies:
+            raise DBProxyNotFoundFault(str(name))
+        return method(self, *args, **kwargs)
+
+    return call
+
+
+def main(argv: list[str] | None = None) -> None:
+    from moto.server import main as moto_main
+
+    _tag_proxy_target_groups()
+    moto_main(argv)
+
+
+if __name__ == "__main__":
+    main()
