@@ -45,6 +45,17 @@ class PseudoParameters(Mapping[str, Any]):
         self._zones_lock = threading.Lock()  # resources are planned concurrently
 
     def __getitem__(self, key: str) -> Any:
+        try:
+            return self._value(key)
+        except (KeyError, ReconcilerError):
+            raise
+        except Exception as exc:  # no credentials, no network: say which value needed AWS
+            detail = " ".join(str(exc).split()) or type(exc).__name__
+            name = "the region's availability zones" if key == AVAILABILITY_ZONES else key
+            raise ReconcilerError(f"{name} is read from AWS, which cannot be reached: {detail} "
+                                  "(give AWS credentials, or --local)") from exc
+
+    def _value(self, key: str) -> Any:
         if key == AVAILABILITY_ZONES:
             return list(self._availability_zones())
         if key == "AWS::Region":

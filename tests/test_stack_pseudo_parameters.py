@@ -4,6 +4,7 @@ the owner) and a stable ARN made from it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import boto3
 
@@ -50,3 +51,25 @@ def test_the_stack_name_is_the_owner_unless_given_and_the_id_is_stable(stack: St
 def test_validate_accepts_them(stack: Stack) -> None:
     stack.write("app.yaml", TREE)
     assert stack.cli("validate", str(stack.desired)).code == 0
+
+
+def test_a_condition_on_the_account_without_aws_is_a_clear_error(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    desired = tmp_path / "desired"
+    desired.mkdir()
+    (desired / "a.yaml").write_text(
+        "Conditions:\n  Local: !Equals [!Ref AWS::AccountId, '123456789012']\n"
+        "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n    Condition: Local\n")
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("AWS_") or k == "AWS_REGION"}
+    env.update(HOME=str(tmp_path), AWS_CONFIG_FILE=str(tmp_path / "none"),
+               AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+               AWS_EC2_METADATA_DISABLED="true")
+    done = subprocess.run([sys.executable, "-m", "reconciler", "validate", str(desired)],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 1
+    assert "a.yaml:2: condition 'Local': AWS::AccountId is read from AWS" in done.stderr
+    assert "--local" in done.stderr and "Traceback" not in done.stderr

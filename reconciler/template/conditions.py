@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from reconciler.errors import Issue
+from reconciler.errors import Issue, ReconcilerError
 from reconciler.template.fragments import Declaration
 from reconciler.template.graph import describe_cycle, find_cycles
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
@@ -59,7 +59,7 @@ def evaluate_conditions(declared: Mapping[str, Declaration], parameters: Mapping
     for name in declared:
         try:
             value = evaluator.condition(name)
-        except IntrinsicError as error:
+        except (IntrinsicError, ReconcilerError) as error:
             decl = declared[name]
             issues.append(Issue(decl.file, decl.line, f"condition '{name}': {error}"))
             evaluator.failed.add(name)
