@@ -66,3 +66,21 @@ def test_added_and_removed_resources_are_in_scope(tmp_path: Path) -> None:
 def test_a_parameter_change_puts_everything_in_scope(tmp_path: Path) -> None:
     new = BASE.replace("Default: prod", "Default: dev")
     assert changed_scope(load(tmp_path, "a", BASE), load(tmp_path, "b", new)) is None
+
+
+def test_a_dotted_attribute_is_a_member_of_an_attribute() -> None:
+    from reconciler.engine.context import RunLookup
+    from reconciler.kinds.base import Observation
+    from reconciler.kinds.registry import kind_class
+    from reconciler.template.model import Unknown
+
+    lookup = RunLookup()
+    lookup.observations["Db"] = Observation("db-1", {}, attributes={
+        "Endpoint": {"Address": "db.example", "Port": 5432}})
+    assert lookup.get_att("Db", "Endpoint.Address") == "db.example"
+    assert lookup.get_att("Db", "Endpoint.Port") == 5432
+    assert lookup.get_att("Db", "Endpoint.Nope") == Unknown("Db.Endpoint.Nope")
+    cluster = kind_class("AWS::RDS::DBCluster")
+    assert cluster is not None
+    nested = cluster.type_schema().nested_attributes
+    assert {"Endpoint.Address", "Endpoint.Port", "ReadEndpoint.Address"} <= nested

@@ -73,9 +73,15 @@ class RunLookup(ResourceLookup):
 
     def get_att(self, logical_id: str, attribute: str) -> Any:
         obs = self.observations.get(logical_id)
-        if obs is None or attribute not in obs.attributes:
-            return Unknown(f"{logical_id}.{attribute}")
-        return obs.attributes[attribute]
+        if obs is not None and attribute in obs.attributes:
+            return obs.attributes[attribute]
+        if obs is not None and "." in attribute:  # Endpoint.Address: a member of an attribute
+            value: Any = obs.attributes
+            for part in attribute.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if value is not None:
+                return value
+        return Unknown(f"{logical_id}.{attribute}")
 
 
 def contains_unknown(value: Any) -> bool:

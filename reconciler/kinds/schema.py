@@ -89,6 +89,14 @@ class TypeSchema:
         """``Fn::GetAtt`` names: the top-level read-only properties."""
         return frozenset(p[0] for p in self.read_only if len(p) == 1)
 
+    @property
+    def nested_attributes(self) -> frozenset[str]:
+        """``Fn::GetAtt`` names of read-only members of an attribute, dotted as CloudFormation
+        writes them (``Endpoint.Address``)."""
+        tops = self.attributes
+        return frozenset(".".join(p) for p in self.read_only if len(p) > 1 and p[0] in tops
+                         and "*" not in p)
+
     def create_only_names(self) -> frozenset[str]:
         return frozenset(p[0] for p in self.create_only)
 

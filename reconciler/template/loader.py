@@ -243,7 +243,7 @@ def _attributes(catalog: Mapping[str, type[Kind]], type_name: str) -> Collection
         kind = _kind(catalog, type_name)
     except ImportError:
         return None  # reported where the resource is checked
-    return None if kind is None else kind.attributes
+    return None if kind is None else kind.attributes | kind.type_schema().nested_attributes
 
 
 def _type_line(entry: ResourceEntry) -> int:
