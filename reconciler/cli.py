@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ReconcilerError, ValidationFailed
@@ -65,6 +66,53 @@ def cmd_render(settings: Settings) -> int:
     rendered = merged_template(settings.path)
     print(to_json(rendered) if settings.output == "json" else to_yaml(rendered), end="")
     return EXIT_OK
+
+
+def cmd_import(settings: Settings) -> int:
+    from reconciler import stack_import
+    from reconciler.kinds.registry import catalog
+    from reconciler.runtime import Aws, build_kinds, check_aws
+    from reconciler.state.store import StateStore
+
+    name = settings.stack_import.stack
+    if not name:
+        raise ReconcilerError("reconciler import needs --stack NAME")
+    out = Path(settings.stack_import.out or f"desired-{name}")
+    with ExitStack() as stack:
+        clients = Aws(settings.local, settings.state, stack).clients()
+        check_aws(clients)
+        template, description, resources = stack_import.read_stack(clients, name)
+        report = stack_import.ImportReport(name, out)
+        types = catalog()
+        tree = stack_import.write_tree(template, description, resources,
+                                       lambda type_name: type_name in types, report)
+        written = stack_import.write(tree, out, name)
+        store = StateStore(settings.state)
+        stack.callback(store.close)
+        kinds = build_kinds(clients)
+        stack_import.record_owned(tree, resources, kinds.get, store, settings.owner, report)
+        if settings.stack_import.release:
+            if not settings.stack_import.yes and not _confirm(
+                    f"Release every resource of stack {name} (retain them, then delete the "
+                    "stack)?"):
+                print(report.text(), end="")
+                print("not released", file=sys.stderr)
+                return EXIT_ERROR
+            recorded = {lid: (resources[lid][0], row.physical_id or "")
+                        for lid, row in store.inventory().items() if lid in report.recorded}
+            stack_import.release(clients, name, template, description, kinds.get,
+                                 settings.owner, recorded)
+            report.released = True
+        print(f"wrote {written}")
+        print(report.text(), end="")
+    return EXIT_OK
+
+
+def _confirm(question: str) -> bool:
+    if not sys.stdin.isatty():
+        raise ReconcilerError("--release asks for confirmation: run it in a terminal, or "
+                              "add --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def cmd_permissions(settings: Settings) -> int:
@@ -186,7 +234,7 @@ def cmd_run(settings: Settings) -> int:
 COMMANDS: dict[str, Callable[[Settings], int]] = {
     "validate": cmd_validate, "plan": cmd_plan_or_apply, "apply": cmd_plan_or_apply,
     "status": cmd_status, "run": cmd_run, "render": cmd_render,
-    "permissions": cmd_permissions,
+    "permissions": cmd_permissions, "import": cmd_import,
 }
 
 

@@ -34,8 +34,19 @@ COMMANDS = {
     "run": "the worker: follow a git branch and keep AWS converged",
     "render": "print the whole tree as one CloudFormation template",
     "permissions": "print the IAM policy the worker needs for the kinds in the tree",
+    "import": "write a tree from a CloudFormation stack and take its resources over",
 }
 TREE_COMMANDS = ("validate", "plan", "apply", "render", "permissions")  # take [PATH]
+
+
+@dataclass(frozen=True)
+class StackImportSettings:
+    """``reconciler import``: which stack, where the tree goes, whether to release it."""
+
+    stack: str | None = None
+    out: str | None = None  # default ./desired-<stack>
+    release: bool = False
+    yes: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,7 @@ class Settings:
     stats: bool = False
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    stack_import: StackImportSettings = field(default_factory=StackImportSettings)
 
     @property
     def stack(self) -> str:
@@ -280,6 +292,16 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--shutdown-timeout", "worker.shutdown_timeout", ("run",),
          "longest wait for the resource in flight at shutdown", parse=parse_duration,
          metavar="DURATION"),
+    # Moving a CloudFormation stack over.
+    Flag("--stack", "stack_import.stack", ("import",), "the CloudFormation stack to import",
+         metavar="NAME"),
+    Flag("--out", "stack_import.out", ("import",),
+         "folder the tree is written to (default ./desired-<stack>)", metavar="DIR"),
+    Flag("--release", "stack_import.release", ("import",),
+         "then release the resources from the stack: DeletionPolicy Retain on each through a "
+         "stack update, delete the stack, tag them as owned (asks first)", kind="switch"),
+    Flag("--yes", "stack_import.yes", ("import",), "do not ask before --release",
+         kind="switch"),
 )
 
 
