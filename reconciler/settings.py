@@ -78,6 +78,9 @@ class SourceSettings:
     fetch_timeout: float = 60.0
     git_token_file: str | None = None
     ssh_key_file: str | None = None
+    verify_commits: bool = False
+    allowed_signers: str | None = None  # git's SSH allowed-signers file
+    gpg_home: str | None = None  # a GnuPG home holding the trusted public keys
 
 
 @dataclass(frozen=True)
@@ -283,6 +286,14 @@ FLAGS: tuple[Flag, ...] = (
          "file holding an https token (or RECONCILER_GIT_TOKEN)", metavar="FILE"),
     Flag("--ssh-key-file", "worker.source.ssh_key_file", ("run",),
          "private key for ssh:// and git@ remotes", metavar="FILE"),
+    Flag("--verify-commits", "worker.source.verify_commits", ("run",),
+         "apply only revisions whose commit carries a trusted signature", kind="switch"),
+    Flag("--allowed-signers", "worker.source.allowed_signers", ("run",),
+         "with --verify-commits: git's SSH allowed-signers file of trusted keys",
+         metavar="FILE"),
+    Flag("--gpg-home", "worker.source.gpg_home", ("run",),
+         "with --verify-commits: a GnuPG home directory holding the trusted keys",
+         metavar="DIR"),
     Flag("--interval", "worker.interval", ("run",), "full drift check interval",
          parse=parse_duration, metavar="DURATION"),
     Flag("--listen", "worker.listen", ("run",),

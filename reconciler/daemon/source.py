@@ -110,6 +110,23 @@ class GitSource:
             self._write_record(sha)
             return SourceRevision(sha, clone / self.subpath)
 
+    def signature_problem(self, revision: str, allowed_signers: str | None,
+                          gpg_home: str | None) -> str | None:
+        """Why ``revision`` is not signed by a trusted key (None: it is). SSH signatures are
+        checked against ``allowed_signers``, OpenPGP ones against the keys in ``gpg_home``;
+        git tells them apart by the signature itself."""
+        with self._lock:
+            config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers or os.devnull}"]
+            env = {"GNUPGHOME": gpg_home} if gpg_home else {}
+            status, out, err = self._run(self.clone_dir, [*config, "verify-commit", "--raw",
+                                                          revision], env)
+            if status == 0:
+                return None
+            text = " ".join(f"{out} {err}".split())
+            if "no signature found" in text.lower() or not text:
+                return f"revision {revision} is not signed"
+            return f"revision {revision} carries no trusted signature: {text[:300]}"
+
     def current(self) -> SourceRevision | None:
         """What is checked out now (after a restart too), or None before the first checkout."""
         with self._lock:
@@ -269,21 +286,22 @@ class GitSource:
     # -- running git -----------------------------------------------------------------------
 
     def _git(self, clone: Path, *args: str, network: bool = False, check: bool = True) -> str:
-        env = {
-            # Pinned git dir: a broken .git must fail, not let git find an enclosing repository.
-            "GIT_DIR": str(clone / ".git"),
-            "GIT_WORK_TREE": str(clone),
-            "GIT_CEILING_DIRECTORIES": str(clone.parent),
-        }
-        if network:
-            env.update(fetch_env(self.remote, self.timeout))
-        status, out, err = git.Git(str(clone)).execute(
-            ["git", *args], env=env, with_extended_output=True, with_exceptions=False,
-            kill_after_timeout=self.timeout if network else None)
+        env = fetch_env(self.remote, self.timeout) if network else {}
+        status, out, err = self._run(clone, list(args), env, network)
         if status != 0 and check:
             timed_out = status == -signal.SIGKILL or str(err).startswith("Timeout:")
             raise _GitFailed(str(err), timed_out)
         return str(out).strip() if status == 0 else ""
+
+    def _run(self, clone: Path, args: list[str], env: dict[str, str],
+             network: bool = False) -> tuple[int, str, str]:
+        # Pinned git dir: a broken .git must fail, not let git find an enclosing repository.
+        env = {"GIT_DIR": str(clone / ".git"), "GIT_WORK_TREE": str(clone),
+               "GIT_CEILING_DIRECTORIES": str(clone.parent), **env}
+        status, out, err = git.Git(str(clone)).execute(
+            ["git", *args], env=env, with_extended_output=True, with_exceptions=False,
+            kill_after_timeout=self.timeout if network else None)
+        return int(status or 0), str(out), str(err)
 
 
 def _relative(subpath: str) -> str:

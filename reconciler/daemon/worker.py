@@ -193,6 +193,14 @@ class Worker:
 
     def _load(self, revision: str, path: Path) -> None:
         self._loaded = revision
+        source = self.settings.worker.source
+        if source.verify_commits:
+            # Unsigned or untrusted: not applied, exactly like an invalid revision.
+            problem = self.source.signature_problem(revision, source.allowed_signers,
+                                                    source.gpg_home)
+            if problem is not None:
+                self._invalid(revision, [problem])
+                return
         try:
             template = load(path, self.settings.parameters, self.pseudo)
         except Exception as exc:  # any failure to load is an invalid revision, never a stall
@@ -203,18 +211,21 @@ class Worker:
                                    invalid_revision=revision)
                 errors = [f"{self.settings.path}: unexpected error while loading: "
                           f"{type(exc).__name__}: {exc}"]
-            self._last_errors = errors
-            self.metrics.set_desired_valid(False)
-            self.store.set_meta("desired_valid", "0")
-            self.store.set_meta("desired_errors", json.dumps(errors))
-            for error in errors:
-                self.log.error("invalid desired state", invalid_revision=revision, error=error)
+            self._invalid(revision, errors)
             return
         self._good = (revision, template)
         self._last_errors = []
         self.metrics.set_desired_valid(True)
         self.store.set_meta("desired_valid", "1")
         self.store.set_meta("desired_errors", "[]")
+
+    def _invalid(self, revision: str, errors: list[str]) -> None:
+        self._last_errors = errors
+        self.metrics.set_desired_valid(False)
+        self.store.set_meta("desired_valid", "0")
+        self.store.set_meta("desired_errors", json.dumps(errors))
+        for error in errors:
+            self.log.error("invalid desired state", invalid_revision=revision, error=error)
 
     # --- reconcile ----------------------------------------------------------------------------
 
@@ -319,11 +330,28 @@ def _secret(env_name: str, file_name: str | None) -> str | None:
     return os.environ.get(env_name) or None
 
 
+def _check_trust(source: Any) -> None:
+    """--verify-commits needs the trusted keys, and the keys they name must be there."""
+    if not source.verify_commits:
+        if source.allowed_signers or source.gpg_home:
+            raise ReconcilerError("--allowed-signers and --gpg-home take effect only with "
+                                  "--verify-commits")
+        return
+    if not (source.allowed_signers or source.gpg_home):
+        raise ReconcilerError("--verify-commits needs the trusted keys: --allowed-signers "
+                              "FILE (SSH signatures) and/or --gpg-home DIR (OpenPGP)")
+    if source.allowed_signers and not Path(source.allowed_signers).is_file():
+        raise ReconcilerError(f"--allowed-signers {source.allowed_signers}: no such file")
+    if source.gpg_home and not Path(source.gpg_home).is_dir():
+        raise ReconcilerError(f"--gpg-home {source.gpg_home}: no such directory")
+
+
 def run_worker(settings: Settings) -> int:
     log = configure_logging()
     worker_settings, source_settings = settings.worker, settings.worker.source
     if not source_settings.repo:
         raise ReconcilerError("reconciler run needs --repo (URL or path) or RECONCILER_REPO")
+    _check_trust(source_settings)
     secret = _secret("RECONCILER_WEBHOOK_SECRET", worker_settings.webhook_secret_file)
     token = _secret("RECONCILER_GIT_TOKEN", source_settings.git_token_file)
     with ExitStack() as stack:

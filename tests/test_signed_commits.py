@@ -1,0 +1,93 @@
+"""--verify-commits: only a branch tip signed by a trusted key is applied. Real SSH keys made
+by ssh-keygen, real signed commits, a real worker; unsigned and untrusted revisions are
+treated as invalid ones (the last good revision stays in force, /status says why)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.worker_harness import Remote, Worker, git, wait_until
+
+
+def bucket(name: str) -> str:
+    return f"Resources:\n  B{name.replace('-', '')}:\n    Type: AWS::S3::Bucket\n" \
+           f"    Properties: {{BucketName: {name}}}\n"
+
+
+def _key(root: Path, name: str) -> Path:
+    key = root / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
+                   check=True)
+    return key
+
+
+def _commit(remote: Remote, files: dict[str, str], message: str, key: Path | None) -> str:
+    for name, text in files.items():
+        path = remote.work / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    git(remote.work, "add", "-A")
+    signing = ["-c", "gpg.format=ssh", "-c", f"user.signingkey={key}"] if key else []
+    git(remote.work, *signing, "commit", *(["-S"] if key else []), "-m", message)
+    git(remote.work, "push", "origin", "main")
+    return git(remote.work, "rev-parse", "HEAD")
+
+
+def _buckets() -> set[str]:
+    return {b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]}
+
+
+def test_only_revisions_signed_by_a_trusted_key_are_applied(aws: Any, tmp_path: Path) -> None:
+    trusted, stranger = _key(tmp_path, "trusted"), _key(tmp_path, "stranger")
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(f"test@example.com {(trusted.with_suffix('.pub')).read_text()}")
+    remote = Remote(tmp_path)
+    good = _commit(remote, {"desired/a.yaml": bucket("signed-one")}, "signed", trusted)
+    worker = Worker(remote, tmp_path / "state", "--verify-commits", "--allowed-signers",
+                    str(signers), interval="60s", source_interval="1s")
+    try:
+        worker.wait_ready()
+        wait_until(lambda: worker.status()["revisions"]["last_applied_revision"] == good, 30,
+                   worker, "the signed revision applied")
+        assert "signed-one" in _buckets()
+
+        for files, key, why in (({"desired/b.yaml": bucket("unsigned-two")}, None,
+                                 "is not signed"),
+                                ({"desired/c.yaml": bucket("stranger-three")}, stranger,
+                                 "carries no trusted signature")):
+            revision = _commit(remote, files, why, key)
+            wait_until(lambda r=revision: worker.status()["revisions"][
+                "last_attempted_revision"] == r, 30, worker, f"{why} attempted")
+            status = worker.status()
+            assert status["desired_valid"] is False
+            assert any(why in e and revision in e for e in status["desired_errors"]), status
+            assert worker.metric("reconciler_desired_valid") == 0
+            assert status["revisions"]["last_applied_revision"] == good
+
+        fixed = _commit(remote, {"desired/d.yaml": bucket("signed-four")}, "signed again",
+                        trusted)
+        wait_until(lambda: worker.status()["revisions"]["last_applied_revision"] == fixed, 30,
+                   worker, "the next signed revision applied")
+    finally:
+        worker.terminate()
+    # The signed tip carries the unsigned commits' files too: what is checked is the tip.
+    assert {"signed-one", "signed-four"} <= _buckets()
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (("--verify-commits",), "--verify-commits needs the trusted keys"),
+    (("--allowed-signers", "x"), "take effect only with --verify-commits"),
+    (("--verify-commits", "--allowed-signers", "/nonexistent"), "no such file"),
+])
+def test_misconfigured_trust_is_refused_at_start(tmp_path: Path, extra: tuple[str, ...],
+                                                  message: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "reconciler", "run", "--repo", str(tmp_path),
+                           "--state", str(tmp_path / "state"), *extra],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and message in done.stderr, done.stderr
