@@ -91,3 +91,40 @@ def test_misconfigured_trust_is_refused_at_start(tmp_path: Path, extra: tuple[st
                            "--state", str(tmp_path / "state"), *extra],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1 and message in done.stderr, done.stderr
+
+
+def test_an_openpgp_signature_is_checked_against_the_gpg_home(aws: Any, tmp_path: Path) -> None:
+    # A short GnuPG home: gpg-agent's socket path must fit in a Unix socket name.
+    import os
+    import shutil
+    import tempfile
+
+    home = Path(tempfile.mkdtemp(prefix="g", dir="/tmp"))
+    try:
+        os.chmod(home, 0o700)
+        env = {**os.environ, "GNUPGHOME": str(home)}
+        subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
+                        "Ops <ops@example.com>", "ed25519", "sign", "never"], env=env,
+                       check=True, capture_output=True)
+        remote = Remote(tmp_path)
+        for name, text in {"desired/a.yaml": bucket("gpg-signed")}.items():
+            (remote.work / name).parent.mkdir(parents=True, exist_ok=True)
+            (remote.work / name).write_text(text)
+        git(remote.work, "add", "-A")
+        subprocess.run(["git", "-c", "user.name=Ops", "-c", "user.email=ops@example.com",
+                        "commit", "-S", "-m", "gpg signed"], cwd=remote.work, env=env,
+                       check=True, capture_output=True)
+        git(remote.work, "push", "origin", "main")
+        signed = git(remote.work, "rev-parse", "HEAD")
+        worker = Worker(remote, tmp_path / "state", "--verify-commits", "--gpg-home",
+                        str(home), interval="60s", source_interval="1s")
+        try:
+            worker.wait_ready()
+            wait_until(lambda: worker.status()["revisions"]["last_applied_revision"] == signed,
+                       30, worker, "the OpenPGP-signed revision applied")
+        finally:
+            worker.terminate()
+        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    assert "gpg-signed" in _buckets()
