@@ -260,6 +260,8 @@ INVALID = [
     ("bad name", {"Name": "has space"}, "/Name"),
     ("bad key", {"KmsKeyId": "my-key"}, "/KmsKeyId"),
     ("long description", {"Description": "x" * 2049}, "/Description"),
+    ("declared and generated", {"SecretString": "v", "GenerateSecretString": {}},
+     "/SecretString"),
 ]
 
 
@@ -380,3 +382,123 @@ def test_cli_never_reveals_the_generated_value(stack: Any, sm: Any) -> None:
         data = file.read_bytes()
         for needle in needles:
             assert needle.encode() not in data, file
+
+
+# --- a declared SecretString: written, never read back, masked everywhere -------------------
+
+FIRST_VALUE, SECOND_VALUE = "declared-first-s3cr3t", "declared-second-s3cr3t"
+
+
+def test_declared_value_is_written_at_create_and_never_read(kind: Secret, sm: Any,
+                                                            clients: AwsClients) -> None:
+    desired = {"Name": "app/api", "SecretString": FIRST_VALUE}
+    kind.create(dict(desired), TAGS)
+    assert secret_value(sm, "app/api") == FIRST_VALUE
+    before = clients.calls
+    observed = kind.observe("app/api", desired)
+    assert observed is not None and "SecretString" not in observed.properties
+    assert clients.calls - before == 1  # DescribeSecret only: no GetSecretValue
+    assert "/SecretString" in Secret.secret_paths and "/SecretString" in Secret.unobservable
+    assert Secret.compare_written == frozenset({"SecretString"})
+
+
+def test_update_puts_the_declared_value(kind: Secret, sm: Any) -> None:
+    kind.create({"Name": "app/api", "SecretString": FIRST_VALUE}, TAGS)
+    observed = kind.observe("app/api", {"Name": "app/api"})
+    assert observed is not None
+    kind.update("app/api", {"Name": "app/api", "SecretString": SECOND_VALUE}, observed,
+                frozenset({"SecretString"}))
+    assert secret_value(sm, "app/api") == SECOND_VALUE
+    stages = sm.describe_secret(SecretId="app/api")["VersionIdsToStages"]
+    assert len(stages) == 2 and ["AWSCURRENT"] in stages.values()
+
+
+def test_a_failed_put_never_reveals_the_declared_value() -> None:
+    """Stubber: an error quoting the value comes back with the value masked."""
+    client = stubbable_client()
+    kind = Secret(OneClient(client))
+    with Stubber(client) as stub:
+        stub.add_client_error("put_secret_value", "InvalidRequestException",
+                              f"cannot take {SECOND_VALUE}")
+        with pytest.raises(ClientError) as caught:
+            kind.write_value("app/api", {"SecretString": SECOND_VALUE}, None)
+    assert SECOND_VALUE not in str(caught.value) and caught.value.__context__ is None
+
+
+SECRET_STRING_YAML = """
+Parameters:
+  ApiToken: {Type: String, NoEcho: true}
+Resources:
+  ApiSecret:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      Name: app/api
+      Description: api token
+      SecretString: !Sub '{"token": "${ApiToken}"}'
+"""
+
+
+def test_cli_declared_value_is_rewritten_when_the_declaration_changes(stack: Any,
+                                                                       sm: Any) -> None:
+    """Set, plan clean; an out-of-band value is not drift (write-only, never read); a changed
+    declaration is drift at exactly /SecretString, masked; apply writes it; clean again."""
+    stack.write("secret.yaml", SECRET_STRING_YAML)
+    first = ("--parameter", f"ApiToken={FIRST_VALUE}")
+    second = ("--parameter", f"ApiToken={SECOND_VALUE}")
+    applied = stack.apply(*first)
+    assert applied.code == 0, applied.out + applied.err
+    assert json.loads(secret_value(sm, "app/api")) == {"token": FIRST_VALUE}
+    _in_sync(stack.plan(*first))
+
+    sm.put_secret_value(SecretId="app/api", SecretString="rotated out of band")
+    _in_sync(stack.plan(*first))  # never read back: not drift, as in CloudFormation
+
+    plan = stack.plan(*second)
+    assert plan.code == 2, plan.out + plan.err
+    change = plan.change("ApiSecret")
+    assert (change["status"], change["action"]) == ("Drifted", "update")
+    assert change["diff"] == [{"path": "/SecretString", "old": "(sensitive value)",
+                               "new": "(sensitive value)"}]
+    text_plan = stack.cli("plan", str(stack.desired), "--state", str(stack.state), *second)
+    fixed = stack.apply(*second)
+    assert fixed.code == 0, fixed.out + fixed.err
+    assert json.loads(secret_value(sm, "app/api")) == {"token": SECOND_VALUE}
+    _in_sync(stack.plan(*second))
+    status = stack.cli("status", "--state", str(stack.state), "--output", "json")
+    for result in (applied, plan, text_plan, fixed, status):
+        for needle in (FIRST_VALUE, SECOND_VALUE):
+            assert needle not in result.out and needle not in result.err
+    for file in (f for f in Path(stack.state).rglob("*") if f.is_file()):
+        data = file.read_bytes()
+        assert FIRST_VALUE.encode() not in data and SECOND_VALUE.encode() not in data, file
+
+
+ADOPTED_YAML = """
+Resources:
+  ApiSecret:
+    Type: AWS::SecretsManager::Secret
+    Metadata: {Reconciler: {Adopt: true}}
+    Properties:
+      Name: app/api
+      SecretString: VALUE
+"""
+
+
+def test_cli_adopting_trusts_the_declared_value_until_it_changes(stack: Any, sm: Any) -> None:
+    """An adopted secret's value cannot be compared: the declaration is taken as what AWS
+    holds (nothing written), and a later change of the declaration is written."""
+    sm.create_secret(Name="app/api", SecretString="made elsewhere")
+    stack.write("secret.yaml", ADOPTED_YAML.replace("VALUE", FIRST_VALUE))
+    plan = stack.plan()
+    assert [d["path"] for d in plan.change("ApiSecret")["diff"]] == [
+        "/Tags/reconciler:logical-id", "/Tags/reconciler:owner"], plan.out
+    assert stack.apply().code == 0
+    assert secret_value(sm, "app/api") == "made elsewhere"
+    _in_sync(stack.plan())
+
+    stack.write("secret.yaml", ADOPTED_YAML.replace("VALUE", SECOND_VALUE))
+    plan = stack.plan()
+    assert [d["path"] for d in plan.change("ApiSecret")["diff"]] == ["/SecretString"]
+    assert stack.apply().code == 0
+    assert secret_value(sm, "app/api") == SECOND_VALUE
+    _in_sync(stack.plan())

@@ -123,7 +123,19 @@ def test_unsupported_property_is_not_also_reported_missing() -> None:
 
     issues = _issues(NarrowAlias, "Properties:\n  AliasName: alias/x\n  TargetKeyId: k\n")
     assert issues == [(3, "Res (AWS::KMS::Alias): property TargetKeyId of AWS::KMS::Alias is "
-                          "not supported by the reconciler yet")]
+                          "not managed: not supported by the reconciler yet")]
+
+
+def test_a_refused_property_names_its_reason() -> None:
+    class RefusingAlias(Kind):
+        type_name = "AWS::KMS::Alias"
+        schema_file = "aws-kms-alias.json"
+        managed_properties = frozenset({"AliasName"})
+        refused = {"TargetKeyId": "aliases point nowhere here"}
+
+    issues = _issues(RefusingAlias, "Properties:\n  AliasName: alias/x\n  TargetKeyId: k\n")
+    assert issues == [(3, "Res (AWS::KMS::Alias): property TargetKeyId of AWS::KMS::Alias is "
+                          "not managed: aliases point nowhere here")]
 
 
 def test_validator_is_compiled_once_per_kind() -> None:

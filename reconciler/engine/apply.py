@@ -17,7 +17,7 @@ from typing import Any
 
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.engine.context import contains_unknown
-from reconciler.engine.diff import is_ignored, pointer
+from reconciler.engine.diff import is_ignored, pointer, without_ignored
 from reconciler.engine.dynamic import FINGERPRINTS, salt_of
 from reconciler.engine.model import Action, Change, Result, Status, mask_strings
 from reconciler.engine.pending import mark_transient, mark_waiting
@@ -29,6 +29,9 @@ from reconciler.engine.plan import (
     describe_error,
     last_applied,
 )
+from reconciler.engine.written import WRITTEN
+from reconciler.engine.written import changes as written_changes
+from reconciler.engine.written import record as written_prints
 from reconciler.failpoints import failpoint
 from reconciler.kinds.base import Kind, Observation, TransientError
 from reconciler.state.store import InventoryRow, StateStore
@@ -148,6 +151,7 @@ class Applier:
             and item.row.pending else None
         token = str(token or uuid.uuid4())
         sent, item.prints = self._for_aws(item, props, None)
+        item.rewritten = None
         self._record(item, kind, {**props, CREATE_TOKEN: token}, kind.physical_id(props),
                      "pending-create")
         try:
@@ -196,7 +200,11 @@ class Applier:
         obs, decl = item.observation, item.decl
         differ = self.p.kinds.differ(decl.type)
         entries = differ.diff(props, obs.properties, decl.settings.ignore_drift)
+        entries += without_ignored(written_changes(
+            type(kind), props, item.row.properties.get(WRITTEN) if item.row else None),
+            decl.settings.ignore_drift)
         changed = frozenset(e.path.split("/")[1] for e in entries) - {"Tags"}
+        item.rewritten = changed
         after = None
         if changed:
             recorded = item.row.properties.get(FINGERPRINTS) if item.row else None
@@ -316,6 +324,10 @@ class Applier:
             item.row.properties.get(FINGERPRINTS) if item.row is not None else None)
         if prints:
             row.properties[FINGERPRINTS] = prints
+        written = written_prints(type(kind), props, item.row.properties.get(WRITTEN)
+                                 if item.row is not None else None, item.rewritten)
+        if written:
+            row.properties[WRITTEN] = written
         self.store.put_inventory(row)
         item.row = row
 

@@ -16,11 +16,13 @@ from typing import Any
 
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, user_tags
 from reconciler.engine.context import EngineSettings, Kinds, RunLookup, contains_unknown
-from reconciler.engine.diff import is_ignored, pointer
+from reconciler.engine.diff import is_ignored, pointer, without_ignored
 from reconciler.engine.dynamic import FINGERPRINTS, References, settle_observed
 from reconciler.engine.model import MASK, Action, Change, DiffEntry, Plan, Status, mask_strings
 from reconciler.engine.ordering import run_in_dependency_order
 from reconciler.engine.pending import Holds, mark_transient, mark_waiting
+from reconciler.engine.written import WRITTEN
+from reconciler.engine.written import changes as written_changes
 from reconciler.kinds.base import Kind, Observation, TransientError
 from reconciler.state.store import InventoryRow
 from reconciler.template.coerce import CoercionError, coerce_properties
@@ -43,6 +45,8 @@ class Planned:
     observation: Observation | None = None
     forget: bool = False  # inventory row of a resource already gone
     prints: dict[str, Any] | None = None  # of the dynamic references' values sent to AWS
+    # Write-only properties just written (None: all of them, a create); see engine.written.
+    rewritten: frozenset[str] | None = frozenset()
 
 
 # Inventory key of a create intent's idempotency token (never a property of the resource).
@@ -51,7 +55,8 @@ CREATE_TOKEN = "reconciler:create-token"
 
 def last_applied(row: InventoryRow) -> dict[str, Any]:
     """The properties last applied, as a kind takes them (without engine bookkeeping)."""
-    return {k: v for k, v in row.properties.items() if k not in (CREATE_TOKEN, FINGERPRINTS)}
+    return {k: v for k, v in row.properties.items()
+            if k not in (CREATE_TOKEN, FINGERPRINTS, WRITTEN)}
 
 
 class DesiredValueError(ValueError):
@@ -211,6 +216,9 @@ class Planner:
         owned, conflict = self._ownership(kind, obs, row, decl, mode)
         differ = self.kinds.differ(decl.type)
         entries = differ.diff(props, obs.properties, decl.settings.ignore_drift)
+        entries += without_ignored(written_changes(
+            type(kind), props, row.properties.get(WRITTEN) if row else None),
+            decl.settings.ignore_drift)
         tag_entries = self._tag_diff(obs.tags, planned.tags, lid, owned and mode != "observe")
         # IgnoreDrift covers the user's tags; ownership tags are the reconciler's own.
         entries += [e for e in tag_entries if e.path.startswith("/Tags/reconciler:")

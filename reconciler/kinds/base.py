@@ -96,6 +96,8 @@ class Kind:
     schema_file: ClassVar[str]
     # Top-level properties this kind manages; any other schema property is a validation error.
     managed_properties: ClassVar[frozenset[str]]
+    # Schema properties deliberately not managed -> why (the validation error says it).
+    refused: ClassVar[Mapping[str, str]] = {}
     # Fn::GetAtt attribute names (CloudFormation's documented return values).
     attributes: ClassVar[frozenset[str]] = frozenset()
     # Top-level properties forcing replacement, beyond the schema's createOnlyProperties
@@ -104,6 +106,11 @@ class Kind:
     # JSON pointers (``*`` matches any list index) that AWS cannot read back, beyond the
     # schema's writeOnlyProperties: never diffed.
     unobservable: ClassVar[frozenset[str]] = frozenset()
+    # Write-only in the schema, yet the API reads them back faithfully: diffed as read.
+    readable: ClassVar[frozenset[str]] = frozenset()
+    # Write-only top-level properties compared with a salted print of the value last written
+    # (AWS never shows them): a changed declaration is written again.
+    compare_written: ClassVar[frozenset[str]] = frozenset()
     # JSON pointers of values masked in plans, logs and state, beyond the schema's credentials.
     secret_paths: ClassVar[frozenset[str]] = frozenset()
     # JSON pointers compared as a whole (extra keys on the AWS side are drift), e.g. rule lists.
@@ -146,7 +153,8 @@ class Kind:
             cls.attributes = facts.attributes | cls.extra_attributes
         if "taggable" not in cls.__dict__:
             cls.taggable = facts.tagging.taggable
-        cls.unobservable = cls.unobservable | {path_pointer(p) for p in facts.write_only}
+        cls.unobservable = cls.unobservable | {
+            path_pointer(p) for p in facts.write_only if path_pointer(p) not in cls.readable}
         cls.secret_paths = cls.secret_paths | {path_pointer(p) for p in facts.secrets}
 
     # --- schema -----------------------------------------------------------------------------

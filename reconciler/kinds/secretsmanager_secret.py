@@ -1,9 +1,13 @@
-"""AWS::SecretsManager::Secret: a secret whose value is generated at create, never declared.
+"""AWS::SecretsManager::Secret: a secret whose value is generated at create or declared.
 
-The value never passes through git, plans, logs or state: ``SecretString`` is not
-managed, and the generated value stays inside ``secretsmanager_secret_value``. A no-drift observe
-costs one DescribeSecret (tags included), plus a KMS DescribeKey when the key is
-declared in another spelling than AWS reports.
+A generated value never passes through git, plans, logs or state: it stays inside
+``secretsmanager_secret_value``. A declared ``SecretString`` is write-only and masked
+everywhere: it is never read back (no GetSecretValue), so AWS's value is never diffed;
+the engine compares the declaration with a salted print of the value last written
+(``Kind.compare_written``, ``engine.written``) and a changed declaration is written
+with PutSecretValue. A value changed out of band (or by rotation) is not drift, as in
+CloudFormation. A no-drift observe costs one DescribeSecret (tags included), plus a KMS
+DescribeKey when the key is declared in another spelling than AWS reports.
 
 A secret scheduled for deletion observes as absent: it cannot be read and AWS
 deletes it when the window ends. The engine then plans a create, and ``create``
@@ -47,8 +51,15 @@ _UPDATE = Call("UpdateSecret")
 class Secret(DeclaredKind):
     type_name = "AWS::SecretsManager::Secret"
     managed_properties = frozenset({
-        "Name", "Description", "KmsKeyId", "GenerateSecretString", "Tags",
+        "Name", "Description", "KmsKeyId", "GenerateSecretString", "SecretString", "Tags",
     })
+    compare_written = frozenset({"SecretString"})
+    refused = {
+        "ReplicaRegions": "replicas live in other regions, which a reconciler working in one "
+                          "region does not observe; replicate with a tree per region",
+        "Type": "only meaningful to the AWS::SecretsManager-2020-07-23 transform's hosted "
+                "rotation, which the reconciler does not run",
+    }
     identifier_paths = frozenset({"/KmsKeyId"})
     data_bearing = True
     # Beyond CloudFormation's handlers: a secret of ours pending deletion is restored.
@@ -59,7 +70,7 @@ class Secret(DeclaredKind):
     service, identifier, name = "secretsmanager", "SecretId", "Name"
     read_call = Call("DescribeSecret")
     create_call = Call("CreateSecret")
-    writers = {"Description": _UPDATE, "KmsKeyId": _UPDATE}
+    writers = {"Description": _UPDATE, "KmsKeyId": _UPDATE, "SecretString": "write_value"}
     # Never ForceDeleteWithoutRecovery: the value stays restorable for the window.
     delete_call = Call("DeleteSecret", {"RecoveryWindowInDays": RECOVERY_WINDOW_DAYS})
     tag_calls = TagCalls("TagResource", "UntagResource")
@@ -92,8 +103,8 @@ class Secret(DeclaredKind):
                 args[prop] = desired[prop]
         if token:  # the create intent's token: a retried create is the same create
             args["ClientRequestToken"] = str(uuid.uuid5(uuid.NAMESPACE_URL, token))
-        created, failure = secret_value.create_with_value(self.client, args,
-                                                         desired.get("GenerateSecretString"))
+        created, failure = secret_value.create_with_value(
+            self.client, args, desired.get("GenerateSecretString"), desired.get("SecretString"))
         if failure is not None:
             if error_code(failure) in _NAME_TAKEN:
                 restored = self._restore_if_ours(name, desired, tags)
@@ -120,6 +131,8 @@ class Secret(DeclaredKind):
                     if desired.get(prop) is not None}
         if settings:
             self.client.update_secret(SecretId=name, **settings)
+        if "SecretString" in desired:  # the engine records it as written by this create
+            self.write_value(name, {"SecretString": desired["SecretString"]}, None)
         stale = [k for k in found if k not in tags and not k.startswith(RESERVED_TAG_PREFIXES)]
         self.set_tags(name, tags, stale)
         return Observation(physical_id=meta["Name"], properties={}, tags=dict(tags),
@@ -131,6 +144,14 @@ class Secret(DeclaredKind):
         defaults = {"Description": desired.get("Description") or "",
                     "KmsKeyId": desired.get("KmsKeyId") or DEFAULT_KMS_KEY}
         super().update(physical_id, {**desired, **defaults}, observed, changed)
+
+    def write_value(self, secret_id: str, values: Props, observed: Observation | None) -> None:
+        value = values.get("SecretString")
+        if not isinstance(value, str):
+            return  # no longer declared: AWS keeps the value it has
+        failure = secret_value.put_value(self.client, secret_id, value)
+        if failure is not None:
+            raise failure
 
     def delete(self, physical_id: str, desired: Props) -> None:
         try:
@@ -155,6 +176,9 @@ class Secret(DeclaredKind):
         spec = props.get("GenerateSecretString")
         if isinstance(spec, dict):
             problems += secret_value.generator_problems(spec)
+        if "SecretString" in props and "GenerateSecretString" in props:
+            problems.append(("/SecretString", "SecretString and GenerateSecretString are "
+                             "mutually exclusive: declare the value or have it generated"))
         return problems
 
 

@@ -1,8 +1,8 @@
-"""AWS::SecretsManager::Secret's value: generated at create, never declared, never leaked.
+"""AWS::SecretsManager::Secret's value: generated or declared, written, never read, never leaked.
 
-The value made from ``GenerateSecretString`` lives only inside one function frame.
-Errors raised from that frame are rebuilt without the value and without their
-traceback (structured loggers print frame locals).
+The value made from ``GenerateSecretString`` (or declared as ``SecretString``) lives only
+inside one function frame. Errors raised from that frame are rebuilt without the value
+and without their traceback (structured loggers print frame locals).
 """
 
 from __future__ import annotations
@@ -20,18 +20,31 @@ _PASSWORD_OPTIONS = ("PasswordLength", "ExcludeCharacters", "ExcludeNumbers",
 _MASK = "(sensitive value)"
 
 
-def create_with_value(client: Any, args: dict[str, Any], spec: Any
-                  ) -> tuple[dict[str, Any] | None, Exception | None]:
-    """CreateSecret with a generated value. Returns the error instead of raising it, so
-    that the caller raises a scrubbed copy from a frame that never held the value."""
-    hidden: list[str] = []
+def create_with_value(client: Any, args: dict[str, Any], spec: Any, declared: Any = None,
+                      ) -> tuple[dict[str, Any] | None, Exception | None]:
+    """CreateSecret with a generated (``spec``) or ``declared`` value. Returns the error
+    instead of raising it, so that the caller raises a scrubbed copy from a frame that
+    never held the value."""
+    hidden: list[str] = [declared] if isinstance(declared, str) else []
     try:
         if spec is not None:
             value = _generate(client, spec, hidden)
             return dict(client.create_secret(**args, SecretString=value)), None
+        if isinstance(declared, str):
+            return dict(client.create_secret(**args, SecretString=declared)), None
         return dict(client.create_secret(**args)), None
     except Exception as exc:  # any error may quote its parameters: scrub every kind
         return None, scrubbed(exc, hidden)
+
+
+def put_value(client: Any, secret_id: str, value: str) -> Exception | None:
+    """PutSecretValue (a new AWSCURRENT version; botocore fills in its idempotency token).
+    Returns a scrubbed error instead of raising, as ``create_with_value`` does."""
+    try:
+        client.put_secret_value(SecretId=secret_id, SecretString=value)
+    except Exception as exc:
+        return scrubbed(exc, [value])
+    return None
 
 def _generate(client: Any, spec: dict[str, Any], hidden: list[str]) -> str:
     """The secret string; the password and the string are added to ``hidden``."""
