@@ -22,10 +22,16 @@ class KmsKey(DeclaredKind):
     type_name = "AWS::KMS::Key"
     managed_properties = frozenset({
         "Description", "Enabled", "EnableKeyRotation", "KeyPolicy", "KeySpec", "KeyUsage",
-        "PendingWindowInDays", "Tags",
+        "PendingWindowInDays", "MultiRegion", "BypassPolicyLockoutSafetyCheck", "Tags",
     })
-    # KMS cannot change a key's spec or usage; CloudFormation replaces the key.
-    replace_on = frozenset({"KeySpec", "KeyUsage"})
+    refused = {
+        "Origin": "EXTERNAL, AWS_CLOUDHSM and EXTERNAL_KEY_STORE keys need key material or a "
+                  "custom key store set up outside the template; AWS_KMS is the default",
+        "RotationPeriodInDays": "not implemented yet (the local emulator ignores it, so it "
+                                "cannot be tested here); rotation uses AWS's 365 days",
+    }
+    # KMS cannot change a key's spec, usage or multi-Region; CloudFormation replaces the key.
+    replace_on = frozenset({"KeySpec", "KeyUsage", "MultiRegion"})
     policy_paths = frozenset({"/KeyPolicy"})
     data_bearing = True
     # Beyond CloudFormation's handlers: a key scheduled for deletion and declared again is restored.
@@ -44,6 +50,8 @@ class KmsKey(DeclaredKind):
     writers = {
         "Description": Call("UpdateKeyDescription"),
         "KeyPolicy": _POLICY,
+        # Write-only, never diffed itself: it goes along with the policy it lets through.
+        "BypassPolicyLockoutSafetyCheck": _POLICY,
         "EnableKeyRotation": Call("EnableKeyRotation", off="DisableKeyRotation"),
         "Enabled": Call("EnableKey", off="DisableKey"),
     }
@@ -57,6 +65,7 @@ class KmsKey(DeclaredKind):
         props["Enabled"] = bool(resource.get("Enabled")) and not _pending_deletion(resource)
         props["KeySpec"] = resource.get("KeySpec") or resource.get("CustomerMasterKeySpec")
         props["Description"] = resource.get("Description", "")
+        props["MultiRegion"] = bool(resource.get("MultiRegion"))  # moto omits false
         return props
 
     def attributes_from(self, resource: dict[str, Any], physical_id: str) -> dict[str, Any]:
@@ -68,6 +77,8 @@ class KmsKey(DeclaredKind):
         if observed.attributes.get("PendingDeletion") and desired.get("Enabled", True):
             self.client.cancel_key_deletion(KeyId=physical_id)
             desired, changed = {**desired, "Enabled": True}, changed | {"Enabled"}
+        if "KeyPolicy" in changed and "BypassPolicyLockoutSafetyCheck" in desired:
+            changed |= {"BypassPolicyLockoutSafetyCheck"}
         super().update(physical_id, desired, observed, changed)
 
     def find(self, owner: str, logical_id: str) -> str | None:
