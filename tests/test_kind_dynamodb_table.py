@@ -161,6 +161,7 @@ def test_minimal_table_observes_server_defaults_normalized(kind: DynamoDBTable) 
         **desired,
         "BillingMode": "PROVISIONED",
         "GlobalSecondaryIndexes": [],
+        "LocalSecondaryIndexes": [],
         "SSESpecification": {"SSEEnabled": False},
         "StreamSpecification": None,
         "DeletionProtectionEnabled": False,
@@ -606,10 +607,22 @@ def test_generated_name_is_a_valid_unique_table_name(kind: DynamoDBTable, owner:
     assert first.startswith(re.sub(r"[^a-zA-Z0-9_.-]+", "-", owner)[:20])
 
 
+def local_index(name: str, attribute: str, projection: str = "KEYS_ONLY",
+                partition: str = "pk", **extra: Any) -> Props:
+    return {"IndexName": name,
+            "KeySchema": [{"AttributeName": partition, "KeyType": "HASH"},
+                          {"AttributeName": attribute, "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": projection, **extra}}
+
+
 VALID = {"TableName": "events", "BillingMode": "PAY_PER_REQUEST",
          "AttributeDefinitions": pk("pk", "owner"),
          "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
          "GlobalSecondaryIndexes": [index("by-owner", "owner")]}
+
+# A table with a sort key, which local indexes need.
+RANGED = changed(VALID, AttributeDefinitions=pk("pk", "sk", "owner", "at"), KeySchema=[
+    {"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
 
 INVALID = [
     ("provisioned-without-throughput", changed(VALID, BillingMode=None),
@@ -655,6 +668,23 @@ INVALID = [
     ("recovery-period-without-pitr", changed(VALID, PointInTimeRecoverySpecification={
         "PointInTimeRecoveryEnabled": False, "RecoveryPeriodInDays": 7}),
      ["/PointInTimeRecoverySpecification/RecoveryPeriodInDays"]),
+    ("local-index-without-sort-key", changed(VALID, LocalSecondaryIndexes=[
+        local_index("by-time", "owner")]), ["/LocalSecondaryIndexes"]),
+    ("local-index-other-partition-key", changed(
+        RANGED, LocalSecondaryIndexes=[local_index("by-time", "at", partition="owner")]),
+     ["/LocalSecondaryIndexes/0/KeySchema"]),
+    ("local-index-named-like-a-global-one", changed(
+        RANGED, LocalSecondaryIndexes=[local_index("by-owner", "at")]),
+     ["/LocalSecondaryIndexes/0/IndexName"]),
+    ("local-index-key-not-defined", changed(
+        RANGED, LocalSecondaryIndexes=[local_index("by-x", "x")]),
+     ["/LocalSecondaryIndexes/0/KeySchema/1/AttributeName", "/AttributeDefinitions/3"]),
+    ("local-include-without-attributes", changed(
+        RANGED, LocalSecondaryIndexes=[local_index("by-time", "at", "INCLUDE")]),
+     ["/LocalSecondaryIndexes/0/Projection/NonKeyAttributes"]),
+    ("six-local-indexes", changed(
+        RANGED, LocalSecondaryIndexes=[local_index(f"by-{i}", "at") for i in range(6)]),
+     ["/LocalSecondaryIndexes"]),
 ]
 
 
@@ -685,7 +715,9 @@ def test_the_schema_refuses_what_it_states(props: Props, where: str) -> None:
                                      "KMSMasterKeyId": {"Ref": "DataKey"}}),
     changed(VALID, BillingMode={"Fn::If": ["Prod", "PROVISIONED", "PAY_PER_REQUEST"]},
             ProvisionedThroughput={"Fn::If": ["Prod", units(1, 1), {"Ref": "AWS::NoValue"}]}),
-], ids=["on-demand", "provisioned", "intrinsic-key", "intrinsic-billing"])
+    changed(RANGED, LocalSecondaryIndexes=[local_index("by-time", "at", "INCLUDE",
+                                                       NonKeyAttributes=["a"])]),
+], ids=["on-demand", "provisioned", "intrinsic-key", "intrinsic-billing", "local-index"])
 def test_validate_accepts_valid_and_unresolved_values(props: Props) -> None:
     assert DynamoDBTable.validate(props) == []
 
@@ -708,11 +740,11 @@ def test_cli_validate_reports_what_aws_would_refuse_with_file_and_line(stack: St
 
 
 def test_kind_declares_its_contract() -> None:
-    assert DynamoDBTable.create_only() == {"TableName", "KeySchema"}
+    assert DynamoDBTable.create_only() == {"TableName", "KeySchema", "LocalSecondaryIndexes"}
     assert DynamoDBTable.attributes == {"Arn", "StreamArn"}
     assert DynamoDBTable.data_bearing is True
     unmanaged = set(DynamoDBTable.schema()["properties"]) - DynamoDBTable.managed_properties
-    assert {"Arn", "StreamArn", "LocalSecondaryIndexes"} <= unmanaged
+    assert unmanaged == {"Arn", "StreamArn", *DynamoDBTable.refused}
 
 
 # --- the round trip through the CLI -----------------------------------------------------------
@@ -936,3 +968,70 @@ def test_cli_multi_step_update_converges_in_one_apply(cache_stack: Stack) -> Non
     assert [g["Projection"] for g in table["GlobalSecondaryIndexes"]] == [
         {"ProjectionType": "ALL"}]
     assert cache_stack.plan().code == 0
+
+
+# --- local secondary indexes: made by CreateTable only, so a change is a replace ------------
+
+LOCAL = changed(RANGED, LocalSecondaryIndexes=[
+    local_index("by-time", "at", "INCLUDE", NonKeyAttributes=["b", "a"]),
+    local_index("by-owner-sk", "owner")])
+
+
+def test_local_indexes_are_created_and_read_back_as_declared(kind: DynamoDBTable) -> None:
+    kind.create(copy.deepcopy(LOCAL), {})
+    observed = kind.observe("events", LOCAL)
+    assert observed is not None
+    assert observed.properties["LocalSecondaryIndexes"] == LOCAL["LocalSecondaryIndexes"]
+    assert DIFF.diff(LOCAL, observed.properties) == []
+    reordered = changed(LOCAL, LocalSecondaryIndexes=LOCAL["LocalSecondaryIndexes"][::-1])
+    assert DIFF.diff(reordered, kind.observe("events", reordered).properties) == []  # type: ignore[union-attr]
+
+
+LOCAL_STACK = """
+Resources:
+  Events:
+    Type: AWS::DynamoDB::Table
+    DeletionPolicy: Delete
+    Metadata: {Reconciler: {AllowReplace: ALLOW}}
+    Properties:
+      TableName: toron-events-test
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions:
+        - {AttributeName: pk, AttributeType: S}
+        - {AttributeName: sk, AttributeType: S}
+        - {AttributeName: at, AttributeType: N}
+      KeySchema: [{AttributeName: pk, KeyType: HASH}, {AttributeName: sk, KeyType: RANGE}]
+      LocalSecondaryIndexes:
+        - IndexName: by-time
+          KeySchema: [{AttributeName: pk, KeyType: HASH}, {AttributeName: at, KeyType: RANGE}]
+          Projection: {ProjectionType: PROJECTION}
+"""
+
+
+def test_cli_local_index_change_is_a_replace(stack: Stack) -> None:
+    """Set, plan clean; an LSI cannot change out of band (no API changes one): a changed
+    declaration is drift at exactly that index's path, a blocked replace, and with
+    AllowReplace the table is made again with the new index; clean after."""
+    stack.write("events.yaml", LOCAL_STACK.replace("ALLOW", "false")
+                .replace("PROJECTION", "KEYS_ONLY"))
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    assert stack.plan().code == 0
+
+    stack.write("events.yaml", LOCAL_STACK.replace("ALLOW", "false")
+                .replace("PROJECTION", "ALL"))
+    plan = stack.plan()
+    assert plan.code == 2, plan.out
+    change = plan.change("Events")
+    assert (change["status"], change["action"], change["blocked"]) == (
+        "Blocked", "replace", True)
+    assert change["diff"] == [{"path": "/LocalSecondaryIndexes/0/Projection/ProjectionType",
+                               "old": "KEYS_ONLY", "new": "ALL"}]
+
+    stack.write("events.yaml", LOCAL_STACK.replace("ALLOW", "true")
+                .replace("PROJECTION", "ALL"))
+    replaced = stack.apply()
+    assert replaced.code == 0, replaced.out + replaced.err
+    assert stack.plan().code == 0
+    table = boto3.client("dynamodb").describe_table(TableName="toron-events-test")["Table"]
+    assert table["LocalSecondaryIndexes"][0]["Projection"] == {"ProjectionType": "ALL"}

@@ -40,10 +40,24 @@ class DynamoDBTable(Kind):
         "TableName", "BillingMode", "ProvisionedThroughput", "AttributeDefinitions",
         "KeySchema", "GlobalSecondaryIndexes", "TimeToLiveSpecification", "SSESpecification",
         "PointInTimeRecoverySpecification", "DeletionProtectionEnabled",
-        "StreamSpecification", "Tags",
+        "StreamSpecification", "LocalSecondaryIndexes", "Tags",
     })
-    # DynamoDB cannot change a table's primary key; CloudFormation replaces the table.
-    replace_on = frozenset({"KeySchema"})
+    # DynamoDB cannot change a table's primary key or its local indexes (made only by
+    # CreateTable); CloudFormation replaces the table.
+    replace_on = frozenset({"KeySchema", "LocalSecondaryIndexes"})
+    refused = {
+        "ImportSourceSpecification": "a one-time load from S3 at create: nothing to reconcile "
+                                     "afterwards, and a retried create would load twice",
+        "KinesisStreamSpecification": "not implemented yet (a Kinesis streaming destination "
+                                      "is enabled asynchronously, apart from UpdateTable)",
+        "ContributorInsightsSpecification": "not implemented yet (CloudWatch Contributor "
+                                            "Insights, UpdateContributorInsights)",
+        "ResourcePolicy": "not implemented yet (PutResourcePolicy with its revision id)",
+        "TableClass": "not implemented yet (STANDARD_INFREQUENT_ACCESS switches)",
+        "OnDemandThroughput": "not implemented yet (on-demand maximum throughput)",
+        "WarmThroughput": "not implemented yet (pre-warmed throughput)",
+        "VectorIndexes": "not implemented yet (vector indexes and their search settings)",
+    }
     identifier_paths = frozenset({"/SSESpecification/KMSMasterKeyId"})
     data_bearing = True
 

@@ -54,6 +54,12 @@ def table_properties(table: Mapping[str, Any], desired: Mapping[str, Any]) -> Pr
                           .get(g["IndexName"]))
              for g in table.get("GlobalSecondaryIndexes") or ()],
             desired.get("GlobalSecondaryIndexes"), "IndexName"),
+        # An LSI has no throughput or status of its own: its keys and projection are all.
+        "LocalSecondaryIndexes": order_like(
+            [global_index(i, True, _by_name(desired.get("LocalSecondaryIndexes"))
+                          .get(i["IndexName"]))
+             for i in table.get("LocalSecondaryIndexes") or ()],
+            desired.get("LocalSecondaryIndexes"), "IndexName"),
         "SSESpecification": sse_specification(table.get("SSEDescription")),
         "StreamSpecification": ({"StreamViewType": stream["StreamViewType"]}
                                 if stream.get("StreamEnabled") else None),
@@ -179,6 +185,9 @@ def create_arguments(desired: Mapping[str, Any], tags: Mapping[str, str]) -> Pro
     if desired.get("GlobalSecondaryIndexes"):
         args["GlobalSecondaryIndexes"] = [index_arguments(g, mode)
                                           for g in desired["GlobalSecondaryIndexes"]]
+    if desired.get("LocalSecondaryIndexes"):
+        args["LocalSecondaryIndexes"] = [index_arguments(i, PAY_PER_REQUEST)
+                                         for i in desired["LocalSecondaryIndexes"]]
     if desired.get("SSESpecification"):
         args["SSESpecification"] = sse_arguments(desired["SSESpecification"])
     if desired.get("StreamSpecification"):
@@ -236,13 +245,54 @@ def validation_issues(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     issues += _throughput_issues(props.get("ProvisionedThroughput"), mode, "")
     issues += _key_issues(props)
     indexes = props.get("GlobalSecondaryIndexes")
+    seen: set[str] = set()
     if isinstance(indexes, list):
-        seen: set[str] = set()
         for i, index in enumerate(indexes):
             if isinstance(index, dict):
                 issues += _index_issues(index, mode, f"/GlobalSecondaryIndexes/{i}", seen)
+    issues += _local_index_issues(props, seen)
     issues += _option_issues(props)
     return issues
+
+
+_MAX_LOCAL_INDEXES = 5
+
+
+def _local_index_issues(props: Mapping[str, Any], seen: set[str]) -> list[tuple[str, str]]:
+    """An LSI shares the table's partition key and needs a sort key of its own, which a table
+    without a sort key cannot have; at most five, named apart from every other index."""
+    indexes = props.get("LocalSecondaryIndexes")
+    if not isinstance(indexes, list):
+        return []
+    issues: list[tuple[str, str]] = []
+    if len(indexes) > _MAX_LOCAL_INDEXES:
+        issues.append(("/LocalSecondaryIndexes", "DynamoDB allows at most 5 local secondary "
+                                                 "indexes per table"))
+    table_keys = props.get("KeySchema")
+    table_hash = _hash_key(table_keys)
+    has_range = isinstance(table_keys, list) and any(
+        isinstance(k, dict) and k.get("KeyType") == "RANGE" for k in table_keys)
+    if isinstance(table_keys, list) and table_hash is not None and not has_range:
+        issues.append(("/LocalSecondaryIndexes", "needs a table with a sort (RANGE) key"))
+    for i, index in enumerate(indexes):
+        if not isinstance(index, dict):
+            continue
+        at = f"/LocalSecondaryIndexes/{i}"
+        # Throughput belongs to the table: the GSI checks without it.
+        issues += _index_issues(index, PAY_PER_REQUEST, at, seen)
+        own_hash = _hash_key(index.get("KeySchema"))
+        if table_hash is not None and own_hash is not None and own_hash != table_hash:
+            issues.append((f"{at}/KeySchema", f"the partition (HASH) key must be the table's "
+                                              f"({table_hash!r})"))
+    return issues
+
+
+def _hash_key(keys: Any) -> str | None:
+    if not isinstance(keys, list):
+        return None
+    found = [k.get("AttributeName") for k in keys
+             if isinstance(k, dict) and k.get("KeyType") == "HASH"]
+    return found[0] if len(found) == 1 and isinstance(found[0], str) else None
 
 
 def _throughput_issues(value: Any, mode: Any, at: str) -> list[tuple[str, str]]:
@@ -279,6 +329,10 @@ def _key_issues(props: Mapping[str, Any]) -> list[tuple[str, str]]:
     if isinstance(indexes, list):
         schemas += [(f"/GlobalSecondaryIndexes/{i}/KeySchema", g.get("KeySchema"))
                     for i, g in enumerate(indexes) if isinstance(g, dict)]
+    local = props.get("LocalSecondaryIndexes")
+    if isinstance(local, list):
+        schemas += [(f"/LocalSecondaryIndexes/{i}/KeySchema", g.get("KeySchema"))
+                    for i, g in enumerate(local) if isinstance(g, dict)]
     for at, keys in schemas:
         if not isinstance(keys, list):
             continue
