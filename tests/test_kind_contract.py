@@ -73,6 +73,10 @@ def test_write_only_properties_are_never_diffed_and_credentials_are_masked(
     facts = kind.type_schema()
     differ = PropertyDiff(kind)
     for path in facts.write_only:
+        if path_pointer(path) in kind.readable:
+            # The kind reads it back after all: it must have its own reader.
+            assert path[0] in getattr(kind, "readers", {}), f"{path_pointer(path)}: no reader"
+            continue
         assert path_pointer(path) in kind.unobservable
         if "*" in path:
             continue

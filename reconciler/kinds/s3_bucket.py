@@ -1,13 +1,15 @@
 """AWS::S3::Bucket: the bucket and the sub-resources declared on it (versioning, default
-encryption, public access block, lifecycle, ownership controls), one API pair each.
+encryption, public access block, lifecycle, ownership controls, canned ACL, logging,
+replication, object lock, website, notifications, transfer acceleration, CORS), one
+API pair each; shapes that are not the API's live in ``s3_bucket_settings``.
 
 Observe reads only the sub-resources the desired state declares, plus the tag set,
 which also proves the bucket exists: a bucket with two declared settings costs three calls.
+An unset sub-resource answers an error (NoSuchCORSConfiguration and kin): absent.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import secrets
 import string
@@ -17,13 +19,15 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws.eventual import error_code, is_not_found
 from reconciler.errors import ReconcilerError
+from reconciler.kinds import s3_bucket_checks as checks
 from reconciler.kinds import s3_bucket_lifecycle as lifecycle
-from reconciler.kinds.base import Observation, Props, is_intrinsic
+from reconciler.kinds import s3_bucket_settings as settings
+from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+from reconciler.kinds.s3_bucket_checks import bucket_name_issues
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
-_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+__all__ = ["S3Bucket", "bucket_name_issues"]
+
 # Regions whose website endpoint is "s3-website-<region>" rather than "s3-website.<region>".
 _DASHED_WEBSITE_REGIONS = frozenset({
     "us-east-1", "us-west-1", "us-west-2", "ap-southeast-1", "ap-southeast-2",
@@ -38,6 +42,19 @@ _ENCRYPTION = {
     "/BucketEncryption/ServerSideEncryptionConfiguration/*/ServerSideEncryptionByDefault":
         "ApplyServerSideEncryptionByDefault",
 }
+_REPLICATION = {
+    "/ReplicationConfiguration/Rules/*/Id": "ID",
+    "/ReplicationConfiguration/Rules/*/Filter/TagFilter": "Tag",
+    "/ReplicationConfiguration/Rules/*/Filter/And/TagFilters": "Tags",
+}
+_CORS = {
+    "/CorsConfiguration/CorsRules": "CORSRules",
+    "/CorsConfiguration/CorsRules/*/Id": "ID",
+    "/CorsConfiguration/CorsRules/*/ExposedHeaders": "ExposeHeaders",
+    "/CorsConfiguration/CorsRules/*/MaxAge": "MaxAgeSeconds",
+}
+# Both object lock properties go in the one PutObjectLockConfiguration.
+_OBJECT_LOCK = "write_object_lock"
 
 
 class S3Bucket(DeclaredKind):
@@ -45,13 +62,36 @@ class S3Bucket(DeclaredKind):
     managed_properties = frozenset({
         "BucketName", "VersioningConfiguration", "BucketEncryption",
         "PublicAccessBlockConfiguration", "LifecycleConfiguration", "OwnershipControls", "Tags",
+        "AccessControl", "LoggingConfiguration", "ReplicationConfiguration",
+        "ObjectLockEnabled", "ObjectLockConfiguration", "WebsiteConfiguration",
+        "NotificationConfiguration", "AccelerateConfiguration", "CorsConfiguration",
     })
+    refused = {
+        "AnalyticsConfigurations": "not implemented yet (storage class analysis, by id)",
+        "InventoryConfigurations": "not implemented yet (S3 Inventory reports, by id)",
+        "MetricsConfigurations": "not implemented yet (CloudWatch request metrics, by id)",
+        "IntelligentTieringConfigurations": "not implemented yet (archive tiers, by id)",
+        "MetadataConfiguration": "not implemented yet (S3 Metadata tables live in a table "
+                                 "bucket the reconciler does not manage)",
+        "MetadataTableConfiguration": "superseded by MetadataConfiguration, and not "
+                                      "implemented (S3 Metadata tables)",
+        "AbacStatus": "not implemented yet (attribute-based access control for buckets)",
+        "BucketNamePrefix": "the reconciler generates a missing BucketName itself; declare "
+                            "BucketName to choose it",
+        "BucketNamespace": "not implemented yet (account-regional bucket namespaces)",
+    }
+    # Read back from the grants (see s3_bucket_settings), though the schema says write-only.
+    readable = frozenset({"/AccessControl"})
     # Lifecycle rules are a whole: an extra rule added out of band is drift. An unset public
-    # access flag means false, so a flag switched on out of band is drift too.
-    exact_paths = frozenset({"/LifecycleConfiguration", "/PublicAccessBlockConfiguration"})
+    # access flag means false, so a flag switched on out of band is drift too. Logging, the
+    # website and notifications read back only what differs from "not set": all of it counts.
+    exact_paths = frozenset({"/LifecycleConfiguration", "/PublicAccessBlockConfiguration",
+                             "/LoggingConfiguration", "/WebsiteConfiguration",
+                             "/NotificationConfiguration"})
     identifier_paths = frozenset({
         "/BucketEncryption/ServerSideEncryptionConfiguration/*/ServerSideEncryptionByDefault"
         "/KMSMasterKeyID",
+        "/ReplicationConfiguration/Rules/*/Destination/EncryptionConfiguration/ReplicaKmsKeyID",
     })
     data_bearing = True
 
@@ -73,16 +113,43 @@ class S3Bucket(DeclaredKind):
         "LifecycleConfiguration": "read_lifecycle",
         "OwnershipControls": Call("GetBucketOwnershipControls", result="OwnershipControls",
                                   absent=("OwnershipControlsNotFoundError",)),
+        "AccessControl": "read_acl",
+        "LoggingConfiguration": "read_logging",
+        "ReplicationConfiguration": Call(
+            "GetBucketReplication", renames=_REPLICATION, result="ReplicationConfiguration",
+            absent=("ReplicationConfigurationNotFoundError",)),
+        "ObjectLockEnabled": "read_object_lock_enabled",
+        "ObjectLockConfiguration": Call(
+            "GetObjectLockConfiguration", result="ObjectLockConfiguration",
+            absent=("ObjectLockConfigurationNotFoundError",)),
+        "WebsiteConfiguration": "read_website",
+        "NotificationConfiguration": "read_notifications",
+        "AccelerateConfiguration": "read_accelerate",
+        "CorsConfiguration": Call("GetBucketCors", renames=_CORS,
+                                  absent=("NoSuchCORSConfiguration",)),
     }
     # In this order: ownership and public access guard what the later settings expose.
     writers = {
         "OwnershipControls": Call("PutBucketOwnershipControls",
                                   off="DeleteBucketOwnershipControls"),
         "PublicAccessBlockConfiguration": "write_public_access_block",
+        "AccessControl": "write_acl",
         "BucketEncryption": Call("PutBucketEncryption", renames=_ENCRYPTION,
                                  off="DeleteBucketEncryption"),
         "VersioningConfiguration": "write_versioning",
+        # Object lock and replication need versioning on first.
+        "ObjectLockEnabled": _OBJECT_LOCK,
+        "ObjectLockConfiguration": _OBJECT_LOCK,
+        "ReplicationConfiguration": Call(
+            "PutBucketReplication", off="DeleteBucketReplication",
+            renames={"/ReplicationConfiguration": "ReplicationConfiguration", **_REPLICATION}),
         "LifecycleConfiguration": "write_lifecycle",
+        "LoggingConfiguration": "write_logging",
+        "WebsiteConfiguration": "write_website",
+        "CorsConfiguration": Call("PutBucketCors", off="DeleteBucketCors", renames={
+            "/CorsConfiguration": "CORSConfiguration", **_CORS}),
+        "AccelerateConfiguration": "write_accelerate",
+        "NotificationConfiguration": "write_notifications",
     }
 
     def generated_name(self, logical_id: str, owner: str) -> Props:
@@ -95,19 +162,7 @@ class S3Bucket(DeclaredKind):
 
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
-        found = bucket_name_issues(props.get("BucketName"))
-        found.extend(_encryption_issues(props.get("BucketEncryption")))
-        found.extend(lifecycle.issues(props.get("LifecycleConfiguration"),
-                                      "/LifecycleConfiguration"))
-        ownership = props.get("OwnershipControls")
-        if isinstance(ownership, dict) and isinstance(ownership.get("Rules"), list):
-            rules = ownership["Rules"]
-            if len(rules) != 1:
-                found.append(("/OwnershipControls/Rules",
-                              "S3 takes exactly one ownership controls rule"))
-            elif isinstance(rules[0], dict) and "ObjectOwnership" not in rules[0]:
-                found.append(("/OwnershipControls/Rules/0", "ObjectOwnership is required"))
-        return found
+        return checks.issues(props)
 
     # --- observe ----------------------------------------------------------------------------
 
@@ -146,6 +201,40 @@ class S3Bucket(DeclaredKind):
             return None
         return lifecycle.from_aws(response, want if isinstance(want, dict) else {})
 
+    def read_acl(self, bucket: str, want: Any) -> Any:
+        return settings.acl_from_aws(self.client.get_bucket_acl(Bucket=bucket), want)
+
+    def read_logging(self, bucket: str, want: Any) -> Any:
+        return settings.logging_from_aws(self.client.get_bucket_logging(Bucket=bucket), want,
+                                         bucket)
+
+    def read_object_lock_enabled(self, bucket: str, want: Any) -> Any:
+        try:
+            config = self.client.get_object_lock_configuration(Bucket=bucket)
+        except ClientError as exc:
+            if error_code(exc) != "ObjectLockConfigurationNotFoundError":
+                raise
+            return False
+        return (config.get("ObjectLockConfiguration") or {}).get("ObjectLockEnabled") == \
+            "Enabled"
+
+    def read_website(self, bucket: str, want: Any) -> Any:
+        try:
+            return settings.website_from_aws(self.client.get_bucket_website(Bucket=bucket))
+        except ClientError as exc:
+            if error_code(exc) != "NoSuchWebsiteConfiguration":
+                raise
+            return None
+
+    def read_notifications(self, bucket: str, want: Any) -> Any:
+        response = self.client.get_bucket_notification_configuration(Bucket=bucket)
+        return settings.notification_from_aws(response, want)
+
+    def read_accelerate(self, bucket: str, want: Any) -> Any:
+        # A bucket never accelerated answers no status: the same as Suspended.
+        status = self.client.get_bucket_accelerate_configuration(Bucket=bucket).get("Status")
+        return {"AccelerationStatus": status or "Suspended"}
+
     def attributes_from(self, resource: dict[str, Any], bucket: str) -> dict[str, Any]:
         region, suffix = self.aws.region, _url_suffix(self.aws)
         website_host = (f"s3-website-{region}" if region in _DASHED_WEBSITE_REGIONS
@@ -168,6 +257,8 @@ class S3Bucket(DeclaredKind):
         # us-east-1 is the API's default and refuses an explicit LocationConstraint.
         if self.aws.region != "us-east-1":
             args["CreateBucketConfiguration"] = {"LocationConstraint": self.aws.region}
+        if desired.get("ObjectLockEnabled") is True:
+            args["ObjectLockEnabledForBucket"] = True  # versioning comes on with it
         # Never retried by botocore: a lost reply is found again by name and tags.
         self.aws.client("s3", retries=False).create_bucket(**args)
         # Tagging right away marks ownership before anything else can fail.
@@ -187,6 +278,64 @@ class S3Bucket(DeclaredKind):
                 k: bool(block.get(k, False)) for k in _PUBLIC_ACCESS_FLAGS})
         elif observed is not None:
             self.client.delete_public_access_block(Bucket=bucket)
+
+    def write_acl(self, bucket: str, values: Props, observed: Observation | None) -> None:
+        acl = values.get("AccessControl")
+        if acl is None and observed is None:
+            return
+        # No longer declared: back to CloudFormation's default, the owner alone.
+        self.client.put_bucket_acl(Bucket=bucket,
+                                   ACL=settings.CANNED_API[acl or "Private"])
+
+    def write_object_lock(self, bucket: str, values: Props,
+                          observed: Observation | None) -> None:
+        """Object lock can be turned on for a versioned bucket, never off; the default
+        retention rule goes with it, and is removed by writing the configuration without."""
+        if "ObjectLockEnabled" in values and values["ObjectLockEnabled"] is not True:
+            if observed is not None and observed.properties.get("ObjectLockEnabled"):
+                raise ReconcilerError(
+                    f"bucket {bucket}: S3 cannot turn object lock off once it is on; declare "
+                    "ObjectLockEnabled: true again, or a new bucket under another name")
+            if "ObjectLockConfiguration" not in values:
+                return  # off, and staying off
+        config = values.get("ObjectLockConfiguration")
+        rule = config.get("Rule") if isinstance(config, dict) else None
+        if observed is None and not rule:
+            return  # CreateBucket turned it on; no default retention to set
+        body: dict[str, Any] = {"ObjectLockEnabled": "Enabled"}
+        if rule:
+            body["Rule"] = rule
+        self.client.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration=body)
+
+    def write_logging(self, bucket: str, values: Props, observed: Observation | None) -> None:
+        config = values.get("LoggingConfiguration")
+        if config is not None or observed is not None:
+            self.client.put_bucket_logging(
+                Bucket=bucket, BucketLoggingStatus=settings.logging_to_aws(config, bucket))
+
+    def write_website(self, bucket: str, values: Props, observed: Observation | None) -> None:
+        config = values.get("WebsiteConfiguration")
+        if config is not None:
+            self.client.put_bucket_website(
+                Bucket=bucket, WebsiteConfiguration=settings.website_to_aws(config))
+        elif observed is not None:
+            self.client.delete_bucket_website(Bucket=bucket)
+
+    def write_accelerate(self, bucket: str, values: Props, observed: Observation | None) -> None:
+        status = (values.get("AccelerateConfiguration") or {}).get("AccelerationStatus")
+        if status is None and observed is None:
+            return
+        # No longer declared: suspended (acceleration cannot be removed, only suspended).
+        self.client.put_bucket_accelerate_configuration(
+            Bucket=bucket, AccelerateConfiguration={"Status": status or "Suspended"})
+
+    def write_notifications(self, bucket: str, values: Props,
+                            observed: Observation | None) -> None:
+        config = values.get("NotificationConfiguration")
+        if config is not None or observed is not None:
+            self.client.put_bucket_notification_configuration(
+                Bucket=bucket,
+                NotificationConfiguration=settings.notification_to_aws(config))
 
     def write_versioning(self, bucket: str, values: Props, observed: Observation | None) -> None:
         status = (values.get("VersioningConfiguration") or {}).get("Status")
@@ -240,65 +389,8 @@ class S3Bucket(DeclaredKind):
 
 # --- module helpers ---------------------------------------------------------------------------
 
-def bucket_name_issues(name: Any, path: str = "/BucketName") -> list[tuple[str, str]]:
-    """S3's bucket naming rules (moto enforces only some)."""
-    if not isinstance(name, str):
-        return []
-    rules = [
-        (_NAME.match(name) is not None,
-         "3 to 63 characters of lowercase letters, digits, dots and hyphens, starting and "
-         "ending with a letter or digit"),
-        (".." not in name and ".-" not in name and "-." not in name,
-         "no two adjacent periods and no period next to a hyphen"),
-        (not _is_ip_address(name), "not formatted as an IP address"),
-        (not name.startswith(_RESERVED_PREFIXES),
-         f"not starting with {', '.join(_RESERVED_PREFIXES)}"),
-        (not name.endswith(_RESERVED_SUFFIXES),
-         f"not ending with {', '.join(_RESERVED_SUFFIXES)}"),
-    ]
-    return [(path, f"bucket name {name!r} is invalid: must be {message}")
-            for ok, message in rules if not ok]
-
-
-def _encryption_issues(encryption: Any) -> list[tuple[str, str]]:
-    if not isinstance(encryption, dict) or is_intrinsic(encryption):
-        return []
-    rules = encryption.get("ServerSideEncryptionConfiguration")
-    if not isinstance(rules, list):
-        return []
-    found: list[tuple[str, str]] = []
-    if len(rules) != 1:
-        found.append(("/BucketEncryption/ServerSideEncryptionConfiguration",
-                      "S3 takes exactly one default encryption rule"))
-    for index, rule in enumerate(rules):
-        where = f"/BucketEncryption/ServerSideEncryptionConfiguration/{index}"
-        if not isinstance(rule, dict):
-            continue
-        if "BlockedEncryptionTypes" in rule:
-            found.append((f"{where}/BlockedEncryptionTypes",
-                          "BlockedEncryptionTypes is not supported by the reconciler yet"))
-        default = _dict(rule.get("ServerSideEncryptionByDefault"))
-        algorithm = default.get("SSEAlgorithm")
-        if "KMSMasterKeyID" in default and algorithm == "AES256":
-            found.append((f"{where}/ServerSideEncryptionByDefault/KMSMasterKeyID",
-                          "KMSMasterKeyID applies only to SSEAlgorithm aws:kms or aws:kms:dsse"))
-    return found
-
-
 def _name_part(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def _is_ip_address(name: str) -> bool:
-    try:
-        ipaddress.IPv4Address(name)
-    except ValueError:
-        return False
-    return True
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def _partition(aws: Any) -> str:
