@@ -31,6 +31,7 @@ from reconciler.kinds.model_shapes import result_shape
 from reconciler.kinds.registry import _KINDS, catalog
 from reconciler.kinds.schema import path_pointer
 from reconciler.permissions import actions_for
+from reconciler.template.schema_check import check_properties
 from reconciler.template.yaml_source import parse
 from tests.faulty_proxy import faulty_proxy
 from tests.harness import Stack
@@ -64,6 +65,34 @@ def test_type_name_and_managed_properties_match_the_schema(type_name: str) -> No
     read_only = {p[0] for p in facts.read_only if len(p) == 1} & kind.managed_properties
     assert not read_only, f"{type_name} manages read-only properties {read_only}"
     assert kind.attributes <= facts.properties
+
+
+# The first kinds: every property of their schemas is managed or refused with its reason.
+FIRST_TYPES = ["AWS::KMS::Key", "AWS::KMS::Alias", "AWS::S3::Bucket", "AWS::S3::BucketPolicy",
+               "AWS::DynamoDB::Table", "AWS::IAM::Role", "AWS::SecretsManager::Secret",
+               "AWS::SecretsManager::RotationSchedule"]
+
+
+@pytest.mark.parametrize("type_name", TYPES)
+def test_refusals_name_schema_properties_and_give_reasons(type_name: str) -> None:
+    kind = _kind(type_name)
+    facts = kind.type_schema()
+    assert set(kind.refused) <= facts.properties - facts.attributes
+    assert not set(kind.refused) & kind.managed_properties
+    assert all(isinstance(why, str) and len(why) > 10 for why in kind.refused.values())
+    for name, why in kind.refused.items():
+        issues = check_properties("R", type_name, {name: "x"}, kind, "f.yaml", 1)
+        assert any(f"property {name} of {type_name} is not managed: {why}" in str(i)
+                   for i in issues), issues
+
+
+@pytest.mark.parametrize("type_name", FIRST_TYPES)
+def test_first_kinds_manage_or_refuse_every_property(type_name: str) -> None:
+    kind = _kind(type_name)
+    facts = kind.type_schema()
+    unaccounted = facts.properties - facts.attributes - kind.managed_properties - set(
+        kind.refused)
+    assert not unaccounted, f"{type_name}: neither managed nor refused: {unaccounted}"
 
 
 @pytest.mark.parametrize("type_name", TYPES)

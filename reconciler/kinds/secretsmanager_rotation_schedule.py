@@ -29,6 +29,15 @@ class RotationSchedule(DeclaredKind):
     managed_properties = frozenset({
         "SecretId", "RotationLambdaARN", "RotationRules", "RotateImmediatelyOnUpdate",
     })
+    refused = {
+        "HostedRotationLambda": "needs the AWS::SecretsManager-2020-07-23 transform, which "
+                                "makes a rotation Lambda from a nested stack; declare the "
+                                "function and set RotationLambdaARN instead",
+        "ExternalSecretRotationMetadata": "not implemented yet (rotation of secrets managed "
+                                          "by a partner, through ExternalSecretRotation*)",
+        "ExternalSecretRotationRoleArn": "not implemented yet (rotation of secrets managed "
+                                         "by a partner, through ExternalSecretRotation*)",
+    }
     identifier_paths = frozenset({"/SecretId"})
 
     service, identifier, name = "secretsmanager", "SecretId", "SecretId"

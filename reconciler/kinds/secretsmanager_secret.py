@@ -62,8 +62,10 @@ class Secret(DeclaredKind):
     }
     identifier_paths = frozenset({"/KmsKeyId"})
     data_bearing = True
-    # Beyond CloudFormation's handlers: a secret of ours pending deletion is restored.
-    extra_permissions = frozenset({"secretsmanager:RestoreSecret"})
+    # Beyond CloudFormation's handlers: a secret of ours pending deletion is restored, and a
+    # changed SecretString is written as a new version.
+    extra_permissions = frozenset({"secretsmanager:RestoreSecret",
+                                   "secretsmanager:PutSecretValue"})
     # Ref is the ARN, which AWS assigns: unknown until the secret exists.
     attributes_ref_is_id = False
 
