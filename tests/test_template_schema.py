@@ -123,7 +123,7 @@ def test_unsupported_property_is_not_also_reported_missing() -> None:
 
     issues = _issues(NarrowAlias, "Properties:\n  AliasName: alias/x\n  TargetKeyId: k\n")
     assert issues == [(3, "Res (AWS::KMS::Alias): property TargetKeyId of AWS::KMS::Alias is "
-                          "not managed: not supported by the reconciler yet")]
+                          "not supported by the reconciler yet")]
 
 
 def test_a_refused_property_names_its_reason() -> None:

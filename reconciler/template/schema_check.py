@@ -52,9 +52,9 @@ def check_properties(logical_id: str, type_name: str, properties: dict[str, Any]
                                           "(an attribute AWS sets; read it with Fn::GetAtt)"))
             instance[name] = _REJECTED
         elif name not in kind.managed_properties:
-            why = kind.refused.get(name, "not supported by the reconciler yet")
-            issues.append(Issue(file, at, f"{label}: property {name} of {type_name} is not "
-                                          f"managed: {why}"))
+            why = (f"not managed: {kind.refused[name]}" if name in kind.refused
+                   else "not supported by the reconciler yet")
+            issues.append(Issue(file, at, f"{label}: property {name} of {type_name} is {why}"))
             instance[name] = _REJECTED
         else:
             instance[name] = value
