@@ -16,13 +16,12 @@ Paths the kind never reads back (write-only credentials) are not compared at all
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.engine.json_pointer import Path, pointer
 from reconciler.engine.model import MASK
+from reconciler.engine.prints import new_salt, salted_print
 from reconciler.template.dynamic_refs import (
     MARKER,
     DynamicReference,
@@ -81,13 +80,13 @@ class References:
         paths = reference_paths(props)
         if not paths:
             return props, None
-        salt = salt or secrets.token_hex(16)
+        salt = salt or new_salt()
         sent: Any = _copy(props)
         prints = {}
         for path, text in paths.items():
             value = self.resolve_text(text)
             _set(sent, path, value)
-            prints[pointer(path)] = _print(salt, value)
+            prints[pointer(path)] = salted_print(salt, value)
         return sent, {"salt": salt, "paths": prints}
 
 
@@ -105,17 +104,13 @@ def settle_observed(desired: Mapping[str, Any], observed: Mapping[str, Any],
         found, have = _get(settled, path)
         if not found or have is None:
             continue  # not read back (write-only) or absent: the diff handles absence
-        same = isinstance(have, str) and recorded.get(pointer(path)) == _print(salt, have)
+        same = isinstance(have, str) and recorded.get(pointer(path)) == salted_print(salt, have)
         _set(settled, path, text if same else MASK)
     return settled
 
 
 def salt_of(prints: Any) -> str | None:
     return prints.get("salt") if isinstance(prints, dict) else None
-
-
-def _print(salt: str, value: str) -> str:
-    return hashlib.sha256(f"{salt}:{value}".encode()).hexdigest()
 
 
 def _copy(value: Any) -> Any:

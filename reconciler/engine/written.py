@@ -17,14 +17,12 @@ A property no longer declared is not written (AWS keeps its value) and loses its
 
 from __future__ import annotations
 
-import hashlib
-import json
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from reconciler.engine.json_pointer import pointer
 from reconciler.engine.model import MASK, DiffEntry
+from reconciler.engine.prints import new_salt, salted_print
 from reconciler.kinds.base import Kind
 
 # Inventory key of the prints of written write-only values (never a property of the resource).
@@ -37,7 +35,7 @@ def changes(kind: type[Kind], desired: Mapping[str, Any], recorded: Any) -> list
     found = []
     for name in sorted(kind.compare_written):
         key = pointer((name,))
-        if name in desired and key in paths and _print(salt, desired[name]) != paths[key]:
+        if name in desired and key in paths and salted_print(salt, desired[name]) != paths[key]:
             found.append(DiffEntry(key, MASK, MASK))
     return found
 
@@ -47,12 +45,12 @@ def record(kind: type[Kind], desired: Mapping[str, Any], recorded: Any,
     """The prints to keep after an apply: fresh for what was just written (``written``;
     None: everything, a create) and where none was recorded, the recorded ones otherwise."""
     salt, paths = _parts(recorded)
-    salt = salt or secrets.token_hex(16)
+    salt = salt or new_salt()
     kept: dict[str, str] = {}
     for name in sorted(kind.compare_written & set(desired)):
         key = pointer((name,))
         fresh = written is None or name in written or key not in paths
-        kept[key] = _print(salt, desired[name]) if fresh else paths[key]
+        kept[key] = salted_print(salt, desired[name]) if fresh else paths[key]
     return {"salt": salt, "paths": kept} if kept else None
 
 
@@ -60,8 +58,3 @@ def _parts(recorded: Any) -> tuple[str, dict[str, str]]:
     if not isinstance(recorded, dict):
         return "", {}
     return str(recorded.get("salt", "")), dict(recorded.get("paths") or {})
-
-
-def _print(salt: str, value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return hashlib.sha256(f"{salt}:{text}".encode()).hexdigest()
