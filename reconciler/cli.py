@@ -226,7 +226,7 @@ def cmd_status(settings: Settings) -> int:
 
 
 def cmd_run(settings: Settings) -> int:
-    from reconciler.daemon.worker import run_worker
+    from reconciler.daemon.run import run_worker
 
     return run_worker(settings)
 

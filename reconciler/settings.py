@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +19,14 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NoReturn, get_type_hints
 
 from reconciler.errors import ReconcilerError
+from reconciler.settings_values import (
+    boolean,
+    integer,
+    parameter,
+    parse_duration,
+    parse_wait,
+    percent,
+)
 
 if TYPE_CHECKING:
     from reconciler.engine.context import EngineSettings
@@ -124,74 +131,6 @@ class Settings:
             concurrency=self.reconcile.concurrency)
 
 
-# --- value parsers: each raises ArgumentTypeError with a message fit for the user -----------
-
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
-
-
-def parse_duration(text: str | float) -> float:
-    """``30s``, ``5m``, ``1h``, ``250ms`` or plain seconds, as seconds."""
-    if isinstance(text, int | float):
-        return float(text)
-    match = _DURATION.match(text)
-    if not match:
-        raise argparse.ArgumentTypeError(
-            f"invalid duration {text!r}: use 30s, 5m, 1h or plain seconds")
-    value = float(match.group(1)) * _UNIT[match.group(2)]
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"invalid duration {text!r}: must be positive")
-    return value
-
-
-def parse_wait(text: str | float) -> float:
-    """A duration, or 0 (``--wait-timeout 0``: do not wait)."""
-    if text == 0 or (isinstance(text, str) and re.fullmatch(r"\s*0+(\.0*)?\s*(ms|s|m|h)?\s*",
-                                                             text)):
-        return 0.0
-    return parse_duration(text)
-
-
-def _integer(minimum: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} is below the minimum of {minimum}")
-        return value
-    return parse
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"{value:g} is not a percentage (0 to 100)")
-    return value
-
-
-def _parameter(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"{text!r}: expected KEY=VALUE")
-    return key, value
-
-
-_TRUE, _FALSE = ("1", "true", "yes", "on"), ("", "0", "false", "no", "off")
-
-
-def _boolean(text: str) -> bool:
-    if text.strip().lower() in _TRUE:
-        return True
-    if text.strip().lower() in _FALSE:
-        return False
-    raise argparse.ArgumentTypeError(f"{text!r}: use true or false (1/0, yes/no)")
-
-
 # --- the flags -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -242,7 +181,7 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--stack-name", "stack_name", ALL, "the value of AWS::StackName (and the name in "
          "AWS::StackId); default the --owner", metavar="NAME"),
     Flag("--parameter", "parameters", ALL, "template parameter override (repeatable)",
-         parse=_parameter, kind="repeat", metavar="KEY=VALUE"),
+         parse=parameter, kind="repeat", metavar="KEY=VALUE"),
     Flag("--local", "local", ALL, "use the embedded local AWS (moto): the one a `run --local` "
          "on the same --state has running, else one of this command's own", kind="switch"),
     # The tree and how results print.
@@ -257,13 +196,13 @@ FLAGS: tuple[Flag, ...] = (
          "enforce: correct drift; detect: report it, change nothing (for resources without "
          "Metadata.Reconciler.Mode)", choices=("enforce", "detect")),
     Flag("--concurrency", "reconcile.concurrency", RECONCILING, "concurrent AWS reads",
-         parse=_integer(1), metavar="N"),
+         parse=integer(1), metavar="N"),
     Flag("--max-deletes", "reconcile.guards.max_deletes", RECONCILING,
-         "deletion guard: most resources one revision may delete", parse=_integer(0),
+         "deletion guard: most resources one revision may delete", parse=integer(0),
          metavar="N"),
     Flag("--max-delete-percent", "reconcile.guards.max_delete_percent", RECONCILING,
          "deletion guard: most percent of the inventory one revision may delete",
-         parse=_percent, metavar="P"),
+         parse=percent, metavar="P"),
     Flag("--allow-mass-delete", "reconcile.guards.allow_mass_delete", ("plan", "apply"),
          "let this run delete more than the deletion guard allows", kind="switch"),
     Flag("--allow-empty", "reconcile.guards.allow_empty", ("plan", "apply"),
@@ -401,7 +340,7 @@ def _value(flag: Flag, command: str, given: Any, environ: Mapping[str, str]) -> 
         return given
     if flag.env not in environ:
         return flag.default_for(command)
-    parse_value = _boolean if flag.kind == "switch" else flag.parse
+    parse_value = boolean if flag.kind == "switch" else flag.parse
     value = _from_env(flag, environ[flag.env], parse_value)
     choices = flag.choices_for(command)
     if choices is not None and value not in choices:

@@ -27,6 +27,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.aws.clients import AwsClients
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
+from reconciler.engine.planned import default_deletion_policy
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Kind
 from reconciler.output.render import plain, to_yaml
@@ -225,8 +226,7 @@ def record_owned(tree: dict[str, Any], resources: Mapping[str, tuple[str, str]],
         store.put_inventory(InventoryRow(
             logical_id=lid, type=type_name, physical_id=found.physical_id, owner=owner,
             revision=None, state="present",
-            deletion_policy=body.get("DeletionPolicy") or (
-                "Retain" if type(kind).data_bearing else "Delete"),
+            deletion_policy=body.get("DeletionPolicy") or default_deletion_policy(type(kind)),
             mode=None, properties={}, depends_on=[]))
         report.recorded.append(lid)
 

@@ -21,10 +21,10 @@ from reconciler.engine.diff import is_ignored, pointer, without_ignored
 from reconciler.engine.dynamic import FINGERPRINTS, salt_of
 from reconciler.engine.model import Action, Change, Result, Status, mask_strings
 from reconciler.engine.pending import mark_transient, mark_waiting
-from reconciler.engine.plan import (
+from reconciler.engine.plan import Planner
+from reconciler.engine.planned import (
     CREATE_TOKEN,
     Planned,
-    Planner,
     deletion_policy,
     describe_error,
     last_applied,

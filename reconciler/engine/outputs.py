@@ -11,7 +11,8 @@ from typing import Any
 
 from reconciler.engine.context import contains_unknown
 from reconciler.engine.model import mask_strings
-from reconciler.engine.plan import Planner, describe_error
+from reconciler.engine.plan import Planner
+from reconciler.engine.planned import describe_error
 from reconciler.template.model import Unknown
 
 

@@ -11,7 +11,6 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, user_tags
@@ -21,6 +20,12 @@ from reconciler.engine.dynamic import FINGERPRINTS, References, settle_observed
 from reconciler.engine.model import MASK, Action, Change, DiffEntry, Plan, Status, mask_strings
 from reconciler.engine.ordering import run_in_dependency_order
 from reconciler.engine.pending import Holds, mark_transient, mark_waiting
+from reconciler.engine.planned import (
+    DesiredValueError,
+    Planned,
+    describe_error,
+    last_applied,
+)
 from reconciler.engine.written import WRITTEN
 from reconciler.engine.written import changes as written_changes
 from reconciler.kinds.base import Kind, Observation, TransientError
@@ -33,41 +38,6 @@ Resolver = Callable[[Any, Template, RunLookup, Mapping[str, Any]], Any]
 _OUTRANK_PENDING = (Status.ERROR, Status.CONFLICT, Status.BLOCKED)
 
 
-@dataclass
-class Planned:
-    """Everything apply needs about one resource, beside its Change."""
-
-    change: Change
-    decl: ResourceDecl | None  # None: only in the inventory (removed from git)
-    row: InventoryRow | None
-    desired: dict[str, Any] | None = None
-    tags: dict[str, Any] | None = None  # declared Tags (None: not declared)
-    observation: Observation | None = None
-    forget: bool = False  # inventory row of a resource already gone
-    prints: dict[str, Any] | None = None  # of the dynamic references' values sent to AWS
-    # Write-only properties just written (None: all of them, a create); see engine.written.
-    rewritten: frozenset[str] | None = frozenset()
-
-
-# Inventory key of a create intent's idempotency token (never a property of the resource).
-CREATE_TOKEN = "reconciler:create-token"
-
-
-def last_applied(row: InventoryRow) -> dict[str, Any]:
-    """The properties last applied, as a kind takes them (without engine bookkeeping)."""
-    return {k: v for k, v in row.properties.items()
-            if k not in (CREATE_TOKEN, FINGERPRINTS, WRITTEN)}
-
-
-class DesiredValueError(ValueError):
-    """A resolved value that cannot take its schema type (known only once resolved)."""
-
-
-def describe_error(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 400 else text[:400] + "..."
-
-
 def _masked(entry: DiffEntry, secrets: frozenset[str]) -> DiffEntry:
     """Both sides masked where either holds a secret: the value AWS has at a path that
     now takes a NoEcho value is that parameter's earlier value (masked by where it goes,
@@ -77,10 +47,6 @@ def _masked(entry: DiffEntry, secrets: frozenset[str]) -> DiffEntry:
         return entry
     return DiffEntry(entry.path, None if entry.old is None else MASK,
                      None if entry.new is None else MASK)
-
-
-def deletion_policy(decl: ResourceDecl, kind_cls: type[Kind]) -> str:
-    return decl.deletion_policy or ("Retain" if kind_cls.data_bearing else "Delete")
 
 
 class Planner:

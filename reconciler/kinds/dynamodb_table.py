@@ -21,6 +21,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws.eventual import error_code, is_not_found
 from reconciler.aws.normalize import tags_to_dict
 from reconciler.errors import ReconcilerError
+from reconciler.kinds import dynamodb_table_checks as checks
 from reconciler.kinds import dynamodb_table_shape as shape
 from reconciler.kinds.base import Kind, Observation, Props, TransientError
 from reconciler.kinds.declared import kms_key_as_declared
@@ -67,7 +68,7 @@ class DynamoDBTable(Kind):
 
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
-        return shape.validation_issues(props)
+        return checks.validation_issues(props)
 
     # --- identity ---------------------------------------------------------------------------
 
