@@ -4,8 +4,12 @@ treated as invalid ones (the last good revision stays in force, /status says why
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,38 +97,66 @@ def test_misconfigured_trust_is_refused_at_start(tmp_path: Path, extra: tuple[st
     assert done.returncode == 1 and message in done.stderr, done.stderr
 
 
-def test_an_openpgp_signature_is_checked_against_the_gpg_home(aws: Any, tmp_path: Path) -> None:
-    # A short GnuPG home: gpg-agent's socket path must fit in a Unix socket name.
-    import os
-    import shutil
-    import tempfile
-
+@pytest.fixture
+def gpg_home() -> Iterator[Path]:
+    """A GnuPG home with one signing key. Short, in /tmp: gpg-agent's socket path must fit
+    in a Unix socket name."""
     home = Path(tempfile.mkdtemp(prefix="g", dir="/tmp"))
+    os.chmod(home, 0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
+                    "Ops <ops@example.com>", "ed25519", "sign", "never"], env=env,
+                   check=True, capture_output=True)
+    yield home
+    subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True)
+    shutil.rmtree(home, ignore_errors=True)
+
+
+def _gpg_signed(remote: Remote, home: Path, name: str) -> str:
+    (remote.work / "desired").mkdir(parents=True, exist_ok=True)
+    (remote.work / "desired" / "a.yaml").write_text(bucket(name))
+    git(remote.work, "add", "-A")
+    subprocess.run(["git", "-c", "user.name=Ops", "-c", "user.email=ops@example.com",
+                    "commit", "-S", "-m", "gpg signed"], cwd=remote.work,
+                   env={**os.environ, "GNUPGHOME": str(home)}, check=True,
+                   capture_output=True)
+    git(remote.work, "push", "origin", "main")
+    return git(remote.work, "rev-parse", "HEAD")
+
+
+def test_an_openpgp_signature_is_checked_against_the_gpg_home(aws: Any, tmp_path: Path,
+                                                              gpg_home: Path) -> None:
+    remote = Remote(tmp_path)
+    signed = _gpg_signed(remote, gpg_home, "gpg-signed")
+    worker = Worker(remote, tmp_path / "state", "--verify-commits", "--gpg-home",
+                    str(gpg_home), interval="60s", source_interval="1s")
     try:
-        os.chmod(home, 0o700)
-        env = {**os.environ, "GNUPGHOME": str(home)}
-        subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
-                        "Ops <ops@example.com>", "ed25519", "sign", "never"], env=env,
-                       check=True, capture_output=True)
-        remote = Remote(tmp_path)
-        for name, text in {"desired/a.yaml": bucket("gpg-signed")}.items():
-            (remote.work / name).parent.mkdir(parents=True, exist_ok=True)
-            (remote.work / name).write_text(text)
-        git(remote.work, "add", "-A")
-        subprocess.run(["git", "-c", "user.name=Ops", "-c", "user.email=ops@example.com",
-                        "commit", "-S", "-m", "gpg signed"], cwd=remote.work, env=env,
-                       check=True, capture_output=True)
-        git(remote.work, "push", "origin", "main")
-        signed = git(remote.work, "rev-parse", "HEAD")
-        worker = Worker(remote, tmp_path / "state", "--verify-commits", "--gpg-home",
-                        str(home), interval="60s", source_interval="1s")
-        try:
-            worker.wait_ready()
-            wait_until(lambda: worker.status()["revisions"]["last_applied_revision"] == signed,
-                       30, worker, "the OpenPGP-signed revision applied")
-        finally:
-            worker.terminate()
-        subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, capture_output=True)
+        worker.wait_ready()
+        wait_until(lambda: worker.status()["revisions"]["last_applied_revision"] == signed,
+                   30, worker, "the OpenPGP-signed revision applied")
     finally:
-        shutil.rmtree(home, ignore_errors=True)
+        worker.terminate()
     assert "gpg-signed" in _buckets()
+
+
+def test_the_keyring_of_whoever_runs_the_worker_is_not_trusted(aws: Any, tmp_path: Path,
+                                                               gpg_home: Path) -> None:
+    """Only the keys given count: a signature by a key in the worker's own GNUPGHOME is not
+    trusted when only SSH signers are configured."""
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(f"ops@example.com {_key(tmp_path, 'ssh').with_suffix('.pub').read_text()}")
+    remote = Remote(tmp_path)
+    signed = _gpg_signed(remote, gpg_home, "gpg-untrusted")
+    worker = Worker(remote, tmp_path / "state", "--verify-commits", "--allowed-signers",
+                    str(signers), interval="60s", source_interval="1s",
+                    env={"GNUPGHOME": str(gpg_home)})
+    try:
+        # Not ready ever: its only revision is refused (no reconcile has completed).
+        wait_until(lambda: worker.status()["revisions"]["last_attempted_revision"] == signed,
+                   30, worker, "the revision attempted")
+        status = worker.status()
+    finally:
+        worker.terminate()
+    assert status["desired_valid"] is False
+    assert any("carries no trusted signature" in e for e in status["desired_errors"]), status
+    assert "gpg-untrusted" not in _buckets()

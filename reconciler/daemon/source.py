@@ -117,7 +117,11 @@ class GitSource:
         git tells them apart by the signature itself."""
         with self._lock:
             config = ["-c", f"gpg.ssh.allowedSignersFile={allowed_signers or os.devnull}"]
-            env = {"GNUPGHOME": gpg_home} if gpg_home else {}
+            # Only the given keys count: never the keyring of whoever runs the worker.
+            no_keys = self.workdir / "no-gpg-keys"
+            if not gpg_home:
+                no_keys.mkdir(mode=0o700, parents=True, exist_ok=True)
+            env = {"GNUPGHOME": gpg_home or str(no_keys)}
             status, out, err = self._run(self.clone_dir, [*config, "verify-commit", "--raw",
                                                           revision], env)
             if status == 0:
