@@ -16,12 +16,10 @@ from reconciler.aws.dynamic_values import DynamicValues
 from reconciler.engine.context import Kinds
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.registry import catalog
-from reconciler.template.intrinsics import AVAILABILITY_ZONES
+from reconciler.template.intrinsics import AVAILABILITY_ZONES, PSEUDO_PARAMETERS
 from reconciler.template.loader import load_tree
 from reconciler.template.model import Template
 
-PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix",
-                     "AWS::StackName", "AWS::StackId")
 # Namespace of the stable stack ID made from the stack name (any fixed UUID would do).
 _STACK_NAMESPACE = uuid.UUID("6c0b7e9e-4d5e-4d77-9a45-1f3f8e2b9a10")
 

@@ -18,7 +18,7 @@ from typing import Any
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.engine.context import contains_unknown
 from reconciler.engine.diff import is_ignored, pointer, without_ignored
-from reconciler.engine.dynamic import FINGERPRINTS, salt_of
+from reconciler.engine.dynamic import FINGERPRINTS, merge_prints, salt_of
 from reconciler.engine.model import Action, Change, Result, Status, mask_strings
 from reconciler.engine.pending import mark_transient, mark_waiting
 from reconciler.engine.plan import Planner
@@ -209,7 +209,7 @@ class Applier:
         if changed:
             recorded = item.row.properties.get(FINGERPRINTS) if item.row else None
             sent, fresh = self._for_aws(item, props, salt_of(recorded))
-            item.prints = _merge_prints(recorded, fresh, changed)
+            item.prints = merge_prints(recorded, fresh, changed)
             after = kind.update(obs.physical_id, sent, obs, changed)
         if obs.tags is not None:
             want = dict(declared_tags or {})
@@ -330,18 +330,6 @@ class Applier:
             row.properties[WRITTEN] = written
         self.store.put_inventory(row)
         item.row = row
-
-
-def _merge_prints(recorded: Any, fresh: dict[str, Any] | None, changed: frozenset[str]
-                  ) -> dict[str, Any] | None:
-    """Prints after an update: fresh ones for the properties it changed, the recorded ones
-    for the rest (an update sends what changed; AWS keeps the earlier value elsewhere)."""
-    if fresh is None:
-        return None
-    kept = recorded.get("paths", {}) if isinstance(recorded, dict) else {}
-    paths = {p: (v if p.split("/")[1] in changed else kept.get(p, v))
-             for p, v in fresh["paths"].items()}
-    return {"salt": fresh["salt"], "paths": paths}
 
 
 def _tags(value: Any) -> dict[str, str] | None:

@@ -109,6 +109,18 @@ def settle_observed(desired: Mapping[str, Any], observed: Mapping[str, Any],
     return settled
 
 
+def merge_prints(recorded: Any, fresh: dict[str, Any] | None, changed: frozenset[str]
+                  ) -> dict[str, Any] | None:
+    """Prints after an update: fresh ones for the properties it changed, the recorded ones
+    for the rest (an update sends what changed; AWS keeps the earlier value elsewhere)."""
+    if fresh is None:
+        return None
+    kept = recorded.get("paths", {}) if isinstance(recorded, dict) else {}
+    paths = {p: (v if p.split("/")[1] in changed else kept.get(p, v))
+             for p, v in fresh["paths"].items()}
+    return {"salt": fresh["salt"], "paths": paths}
+
+
 def salt_of(prints: Any) -> str | None:
     return prints.get("salt") if isinstance(prints, dict) else None
 
