@@ -74,6 +74,11 @@ def _secret(text: str, rest: str) -> DynamicReference:
     return DynamicReference(text, "secretsmanager", secret_id, json_key, stage, version_id)
 
 
+def services_in(value: str) -> set[str]:
+    """The services the references in ``value`` read (malformed ones included)."""
+    return {m.group(1).partition(":")[0] for m in _REFERENCE.finditer(value)}
+
+
 def references_in(value: str) -> list[DynamicReference]:
     return [parse(m.group(0)) for m in _REFERENCE.finditer(value)]
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from reconciler.template import cidr
+from reconciler.template import cidr, dynamic_refs
 from reconciler.template.model import ResourceLookup, Template, Unknown
 
 PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::URLSuffix",
@@ -121,9 +121,8 @@ def functions_used(value: Any) -> set[str]:
     pending = [value]
     while pending:
         node = pending.pop()
-        if isinstance(node, str) and "{{resolve:" in node:
-            found |= {f"{{{{resolve:{service}}}}}" for service in
-                      re.findall(r"\{\{resolve:([\w-]+):", node)}
+        if isinstance(node, str) and dynamic_refs.MARKER in node:
+            found |= {f"{{{{resolve:{service}}}}}" for service in dynamic_refs.services_in(node)}
         elif isinstance(node, dict):
             if (name := function_name(node)) is not None:
                 found.add(name)
