@@ -43,7 +43,8 @@ class ImportReport:
     stack: str
     out: Path
     recorded: list[str] = field(default_factory=list)  # managed and found by physical ID
-    not_found: list[str] = field(default_factory=list)  # managed, not found by that ID
+    # Managed, not recorded: not found by that ID, or the read failed (why).
+    not_found: list[tuple[str, str]] = field(default_factory=list)
     left_out: list[tuple[str, str, str]] = field(default_factory=list)  # id, type, physical
     to_fill: list[str] = field(default_factory=list)  # parameters with no value
     released: bool = False
@@ -52,8 +53,7 @@ class ImportReport:
         lines = [f"stack {self.stack}: tree written to {self.out}",
                  f"  {len(self.recorded)} resources recorded as owned (plan compares them, "
                  "never recreates them)"]
-        lines += [f"  not found by its CloudFormation physical ID, not recorded: {lid}"
-                  for lid in self.not_found]
+        lines += [f"  not recorded: {lid}: {why}" for lid, why in self.not_found]
         lines += [f"  left out (type not managed, kept in AWS): {lid} {type_name} "
                   f"{physical}" for lid, type_name, physical in self.left_out]
         lines += [f"  parameter without a value, give it with --parameter: {name}"
@@ -218,10 +218,13 @@ def record_owned(tree: dict[str, Any], resources: Mapping[str, tuple[str, str]],
         kind = kinds(type_name)
         try:
             found = kind.observe(physical, {}) if physical else None
-        except Exception:
-            found = None
+        except Exception as error:  # one resource alone: the rest is still recorded
+            report.not_found.append((lid, f"reading it by {physical!r} failed: "
+                                          f"{' '.join(str(error).split())[:300]}"))
+            continue
         if found is None:
-            report.not_found.append(lid)
+            report.not_found.append((lid, f"not found by its CloudFormation physical ID "
+                                          f"{physical!r}"))
             continue
         store.put_inventory(InventoryRow(
             logical_id=lid, type=type_name, physical_id=found.physical_id, owner=owner,
