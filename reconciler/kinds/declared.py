@@ -192,6 +192,15 @@ class DeclaredKind(DeclaredTags, Kind):
         return self.answer(self.read_call, self.invoke(self.read_call, physical_id, reading=True),
                            physical_id)
 
+    def read_or_none(self, physical_id: str) -> dict[str, Any] | None:
+        """``read``, with a gone code or an empty answer as None (no such resource)."""
+        try:
+            return self.read(physical_id) or None
+        except ClientError as exc:
+            if self._gone(exc):
+                return None
+            raise
+
     def pending_reason(self, resource: dict[str, Any]) -> str | None:
         """Why AWS is still working on the resource (e.g. "State pending"), else None."""
         return None

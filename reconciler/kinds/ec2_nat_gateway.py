@@ -17,8 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import mapper
@@ -58,13 +56,8 @@ class NatGateway(DeclaredKind):
     def observe(self, physical_id: str, desired: Props) -> Observation | None:
         """One DescribeNatGateways: pending while State is pending; a failed gateway raises
         NatGatewayFailed (see the module docstring)."""
-        try:
-            resource = self.read(physical_id)
-        except ClientError as exc:
-            if self._gone(exc):
-                return None
-            raise
-        if not resource:
+        resource = self.read_or_none(physical_id)
+        if resource is None:
             return None
         state = resource.get("State")
         if state == "failed":

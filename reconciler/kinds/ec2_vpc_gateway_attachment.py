@@ -48,12 +48,7 @@ class VpcGatewayAttachment(DeclaredKind):
 
     def observe(self, physical_id: str, desired: Props) -> Observation | None:
         gateway, _, vpc = physical_id.partition(_SEPARATOR)
-        try:
-            resource = self.read(gateway)
-        except ClientError as exc:
-            if self._gone(exc):
-                return None
-            raise
+        resource = self.read_or_none(gateway)
         attached = [a for a in (resource or {}).get("Attachments", [])
                     if a.get("VpcId") == vpc and a.get("State") in ("available", "attached")]
         if not attached:

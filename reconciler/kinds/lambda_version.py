@@ -19,8 +19,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
 
@@ -102,13 +100,8 @@ class LambdaVersion(DeclaredKind):
         return dict(newest)
 
     def observe(self, physical_id: str, desired: Props) -> Observation | None:
-        try:
-            resource = self.read(physical_id)
-        except ClientError as exc:
-            if self._gone(exc):
-                return None
-            raise
-        if not resource:
+        resource = self.read_or_none(physical_id)
+        if resource is None:
             return None
         arn = str(resource["FunctionArn"])
         return Observation(arn, self.properties_from(resource, desired), None,

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-from botocore.exceptions import ClientError
-
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
@@ -64,12 +62,7 @@ class WebAclAssociation(DeclaredKind):
 
     def observe(self, physical_id: str, desired: Props) -> Observation | None:
         resource, _, acl = physical_id.partition(_SEPARATOR)
-        try:
-            found = self.read(resource)
-        except ClientError as exc:
-            if self._gone(exc):
-                return None
-            raise
+        found = self.read_or_none(resource)
         if not found or found.get("ARN") != acl:
             return None  # not associated, or with another web ACL
         return Observation(physical_id, {"ResourceArn": resource, "WebACLArn": acl},
