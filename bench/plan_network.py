@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from plan_noop import measure  # noqa: E402
+from plan_noop import measure, report  # noqa: E402
 
 from reconciler.aws.local import LocalAws  # noqa: E402
 
@@ -165,14 +165,8 @@ def main() -> None:
         (tree / "network.yaml").write_text(network(n))
         results.append(run("network", tree))
     results.append(run("desired", HERE.parent / "desired"))
-    header = ("tree", "resources", "apply_wall_s", "plan_wall_s", "plan_calls_per_resource",
-              "plan_peak_rss_mb")
-    print(" | ".join(header))
-    for r in results:
-        print(" | ".join(str(r[h]) for h in header))
-    out = HERE / "results"
-    out.mkdir(exist_ok=True)
-    (out / "plan_network.json").write_text(json.dumps(results, indent=2))
+    report(results, ("tree", "resources", "apply_wall_s", "plan_wall_s",
+                     "plan_calls_per_resource", "plan_peak_rss_mb"), "plan_network")
 
 
 if __name__ == "__main__":

@@ -122,18 +122,22 @@ def run(n: int) -> dict[str, object]:
     }
 
 
-def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [100, 300, 1000]
-    results = [run(n) for n in sizes]
-    header = ("n", "apply_wall_s", "plan_wall_s", "floor_wall_s", "ratio",
-              "plan_calls_per_resource", "floor_calls_per_resource", "plan_peak_rss_mb",
-              "floor_peak_rss_mb")
+def report(results: list[dict[str, object]], header: tuple[str, ...], name: str) -> None:
+    """A table on stdout, and bench/results/<name>.json."""
     print(" | ".join(header))
     for r in results:
         print(" | ".join(str(r[h]) for h in header))
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / "plan_noop.json").write_text(json.dumps(results, indent=2))
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2))
+
+
+def main() -> None:
+    sizes = [int(a) for a in sys.argv[1:]] or [100, 300, 1000]
+    report([run(n) for n in sizes],
+           ("n", "apply_wall_s", "plan_wall_s", "floor_wall_s", "ratio",
+            "plan_calls_per_resource", "floor_calls_per_resource", "plan_peak_rss_mb",
+            "floor_peak_rss_mb"), "plan_noop")
 
 
 if __name__ == "__main__":
