@@ -28,11 +28,6 @@ from reconciler.kinds.s3_bucket_checks import bucket_name_issues
 
 __all__ = ["S3Bucket", "bucket_name_issues"]
 
-# Regions whose website endpoint is "s3-website-<region>" rather than "s3-website.<region>".
-_DASHED_WEBSITE_REGIONS = frozenset({
-    "us-east-1", "us-west-1", "us-west-2", "ap-southeast-1", "ap-southeast-2",
-    "ap-northeast-1", "eu-west-1", "sa-east-1", "us-gov-west-1",
-})
 _PUBLIC_ACCESS_FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy",
                         "RestrictPublicBuckets")
 # CloudFormation's shape of default encryption against the API's.
@@ -237,15 +232,13 @@ class S3Bucket(DeclaredKind):
 
     def attributes_from(self, resource: dict[str, Any], bucket: str) -> dict[str, Any]:
         region, suffix = self.aws.region, _url_suffix(self.aws)
-        website_host = (f"s3-website-{region}" if region in _DASHED_WEBSITE_REGIONS
-                        else f"s3-website.{region}")
         return {
             "Ref": bucket,
             "Arn": f"arn:{_partition(self.aws)}:s3:::{bucket}",
             "DomainName": f"{bucket}.s3.{suffix}",
             "RegionalDomainName": f"{bucket}.s3.{region}.{suffix}",
             "DualStackDomainName": f"{bucket}.s3.dualstack.{region}.{suffix}",
-            "WebsiteURL": f"http://{bucket}.{website_host}.{suffix}",
+            "WebsiteURL": f"http://{bucket}.{settings.website_host(region)}.{suffix}",
         }
 
     # --- changes ----------------------------------------------------------------------------

@@ -275,3 +275,15 @@ def _pick(value: Any, keys: tuple[str, ...]) -> Props:
 
 def _dict(value: Any) -> Props:
     return value if isinstance(value, dict) else {}
+
+
+# Regions whose website endpoint is "s3-website-<region>" rather than "s3-website.<region>".
+_DASHED_WEBSITE_REGIONS = frozenset({
+    "us-east-1", "us-west-1", "us-west-2", "ap-southeast-1", "ap-southeast-2",
+    "ap-northeast-1", "eu-west-1", "sa-east-1", "us-gov-west-1",
+})
+
+
+def website_host(region: str) -> str:
+    """The website endpoint's host part (``WebsiteURL``), as the region spells it."""
+    return f"s3-website-{region}" if region in _DASHED_WEBSITE_REGIONS else f"s3-website.{region}"
