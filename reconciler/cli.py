@@ -6,7 +6,6 @@ Flags become one Settings value (reconciler.settings); each command takes only t
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -72,7 +71,7 @@ def cmd_import(settings: Settings) -> int:
     from reconciler import stack_import
     from reconciler.kinds.registry import catalog
     from reconciler.runtime import Aws, build_kinds, check_aws
-    from reconciler.state.store import StateStore
+    from reconciler.state.open import open_store
 
     name = settings.stack_import.stack
     if not name:
@@ -87,7 +86,7 @@ def cmd_import(settings: Settings) -> int:
         tree = stack_import.write_tree(template, description, resources,
                                        lambda type_name: type_name in types, report)
         written = stack_import.write(tree, out, name)
-        store = StateStore(settings.state)
+        store = open_store(settings.state, settings.owner)
         stack.callback(store.close)
         kinds = build_kinds(clients)
         stack_import.record_owned(tree, resources, kinds.get, store, settings.owner, report)
@@ -135,7 +134,7 @@ def cmd_plan_or_apply(settings: Settings) -> int:
     from reconciler.output.plan_text import render_plan
     from reconciler.output.progress import ProgressPrinter
     from reconciler.runtime import Aws, PseudoParameters, build_kinds, check_aws, load
-    from reconciler.state.store import StateStore
+    from reconciler.state.open import open_store
     from reconciler.template.intrinsics import resolve
 
     engine_settings = settings.engine(_revision_of(settings.path))
@@ -144,7 +143,7 @@ def cmd_plan_or_apply(settings: Settings) -> int:
         clients = Aws(settings.local, settings.state, stack).clients()
         pseudo = PseudoParameters(lambda: clients, settings.stack)
         template = load(settings.path, settings.parameters, pseudo)
-        store = StateStore(settings.state)
+        store = open_store(settings.state, settings.owner)
         stack.callback(store.close)
         if settings.stats:
             stack.callback(lambda: print(
@@ -207,14 +206,19 @@ def _revision_of(path: str) -> str | None:
 
 
 def cmd_status(settings: Settings) -> int:
-    """From the state store alone: --local, --owner and --parameter change nothing here."""
+    """From the state store alone (--owner picks the tree); --local and --parameter change
+    nothing here."""
     from reconciler.output.status_text import render_status, status_json
-    from reconciler.state.store import StateStore
+    from reconciler.state.open import has_state, open_store
 
-    if not os.path.exists(os.path.join(settings.state, StateStore.FILE_NAME)):
+    if not has_state(settings.state):
         raise ReconcilerError(f"no state in {settings.state}: nothing has been applied from here")
-    store = StateStore(settings.state)
+    store = open_store(settings.state, settings.owner)
     try:
+        if not store.runs(limit=1) and not store.inventory():
+            others = ", ".join(o for o in store.owners() if o != settings.owner)
+            raise ReconcilerError(f"no state for owner {settings.owner} in {store.location}"
+                                  + (f" (it holds: {others}; give --owner)" if others else ""))
         data = status_json(store)
     finally:
         store.close()

@@ -21,7 +21,7 @@ from reconciler.daemon.worker import Worker
 from reconciler.errors import ReconcilerError
 from reconciler.runtime import check_aws, worker_local_aws
 from reconciler.settings import Settings
-from reconciler.state.store import StateStore
+from reconciler.state.open import open_store
 
 
 def _secret(env_name: str, file_name: str | None) -> str | None:
@@ -61,7 +61,7 @@ def run_worker(settings: Settings) -> int:
         stop_local_aws = None
         if settings.local:
             stop_local_aws = stack.enter_context(worker_local_aws(settings.state))
-        store = StateStore(settings.state)
+        store = open_store(settings.state, settings.owner)
         metrics = Metrics()
         clients = AwsClients()
         clients.on_call(metrics.aws_call)

@@ -33,13 +33,13 @@ from reconciler.errors import ValidationFailed
 from reconciler.output.status_text import status_json
 from reconciler.runtime import PseudoParameters, build_kinds, load
 from reconciler.settings import Settings
-from reconciler.state.store import StateStore
+from reconciler.state.base import Store
 from reconciler.template.intrinsics import resolve
 from reconciler.template.model import Template
 
 
 class Worker:
-    def __init__(self, settings: Settings, store: StateStore, clients: AwsClients,
+    def __init__(self, settings: Settings, store: Store, clients: AwsClients,
                  metrics: Metrics, source: GitSource, log: Any):
         self.settings = settings
         self.store = store

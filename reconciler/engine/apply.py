@@ -34,7 +34,7 @@ from reconciler.engine.written import changes as written_changes
 from reconciler.engine.written import record as written_prints
 from reconciler.failpoints import failpoint
 from reconciler.kinds.base import Kind, Observation, TransientError
-from reconciler.state.store import InventoryRow, StateStore
+from reconciler.state.base import InventoryRow, Store
 from reconciler.template.coerce import coerce_properties
 from reconciler.template.dynamic_refs import DynamicReferenceError
 
@@ -46,7 +46,7 @@ class Skip(Exception):
 
 
 class Applier:
-    def __init__(self, planner: Planner, store: StateStore, run_id: int,
+    def __init__(self, planner: Planner, store: Store, run_id: int,
                  listener: ChangeListener | None = None,
                  should_stop: Callable[[], bool] = lambda: False):
         self.p = planner

@@ -10,6 +10,7 @@ from typing import Any
 from reconciler.engine.diff import PropertyDiff
 from reconciler.engine.dynamic import ReadReference
 from reconciler.kinds.base import Kind, Observation
+from reconciler.state.base import HistoryLimit
 from reconciler.template.model import ResourceLookup, Unknown
 
 
@@ -23,6 +24,7 @@ class EngineSettings:
     allow_mass_delete: bool = False
     allow_empty: bool = False
     concurrency: int = 8
+    history: HistoryLimit = field(default_factory=HistoryLimit)
 
 
 class Kinds:

@@ -29,7 +29,7 @@ from reconciler.engine.planned import (
 from reconciler.engine.written import WRITTEN
 from reconciler.engine.written import changes as written_changes
 from reconciler.kinds.base import Kind, Observation, TransientError
-from reconciler.state.store import InventoryRow
+from reconciler.state.base import InventoryRow
 from reconciler.template.coerce import CoercionError, coerce_properties
 from reconciler.template.model import ResourceDecl, Template, Unknown
 

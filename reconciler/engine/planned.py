@@ -15,7 +15,7 @@ from reconciler.engine.dynamic import FINGERPRINTS
 from reconciler.engine.model import Change
 from reconciler.engine.written import WRITTEN
 from reconciler.kinds.base import Kind, Observation
-from reconciler.state.store import InventoryRow
+from reconciler.state.base import InventoryRow
 from reconciler.template.model import ResourceDecl
 
 

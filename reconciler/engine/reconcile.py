@@ -13,11 +13,11 @@ from reconciler.engine.model import Action, Change, Plan, Result, Status
 from reconciler.engine.outputs import merged_with, resolve_outputs
 from reconciler.engine.pending import Holds
 from reconciler.engine.plan import Planner, Resolver
-from reconciler.state.store import StateStore, StatusRow
+from reconciler.state.base import StatusRow, Store
 from reconciler.template.model import Template
 
 
-def plan(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
+def plan(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
          pseudo: Mapping[str, Any], settings: EngineSettings) -> Plan:
     """Read AWS and decide; writes nothing anywhere."""
     planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings)
@@ -36,7 +36,7 @@ def holds_of(plan: Plan) -> dict[str, tuple[float, str]]:
             if c.not_before is not None}
 
 
-def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
+def apply(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
           pseudo: Mapping[str, Any], settings: EngineSettings, command: str = "apply",
           listener: ChangeListener | None = None,
           should_stop: Callable[[], bool] = lambda: False,
@@ -67,6 +67,7 @@ def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver
         if scope is not None:
             store.drop_statuses([c.resource for c in result.changes if _gone(c)])
         store.finish_run(run_id, outcome(result), result.summary())
+        store.trim_history(settings.history)
     return result
 
 

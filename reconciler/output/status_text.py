@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 from reconciler.engine.reconcile import OUTPUTS_KEY
-from reconciler.state.store import StateStore
+from reconciler.state.base import Store
 
 REVISION_KEYS = ("last_fetched_revision", "last_attempted_revision", "last_applied_revision")
 
 
-def status_json(store: StateStore) -> dict[str, Any]:
+def status_json(store: Store) -> dict[str, Any]:
     runs = store.runs(limit=1)
     errors = store.get_meta("desired_errors")
     outputs = store.get_meta(OUTPUTS_KEY)
