@@ -143,5 +143,5 @@ def test_apply_keeps_only_the_history_asked_for(stack) -> None:  # type: ignore[
     assert len(store.runs(limit=10)) == 2
     with pytest.raises(SystemExit) as refused:
         stack.apply("--history-keep", "2,forever")
-    assert refused.value.code == 2
+    assert refused.value.code == 1  # a usage error, like any other error
     assert "'forever' is neither a number of runs" in stack.capsys.readouterr().err
