@@ -5,6 +5,7 @@ Flags become one Settings value (reconciler.settings); each command takes only t
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import time
@@ -43,8 +44,24 @@ def _load_tree(settings: Settings, stack: ExitStack) -> Any:
     from reconciler.runtime import Aws, PseudoParameters, load
 
     aws = Aws(settings.local, settings.state, stack)
-    return load(settings.path, settings.parameters, PseudoParameters(aws.clients,
-                                                                   settings.stack))
+    return load(settings.path, settings.parameters, PseudoParameters(
+        aws.clients, settings.stack, _exports_reader(settings, stack)))
+
+
+def _exports_reader(settings: Settings, stack: ExitStack) -> Callable[[], Any] | None:
+    """The other trees' exports, from the state store when there is one (validate never
+    creates a store)."""
+    from reconciler.state.exports import exports_of_others
+    from reconciler.state.open import has_state, open_store
+
+    if not has_state(settings.state):
+        return None
+
+    def read() -> Any:
+        store = open_store(settings.state, settings.owner)
+        stack.callback(store.close)
+        return exports_of_others(store)
+    return read
 
 
 def cmd_validate(settings: Settings) -> int:
@@ -134,6 +151,7 @@ def cmd_plan_or_apply(settings: Settings) -> int:
     from reconciler.output.plan_text import render_plan
     from reconciler.output.progress import ProgressPrinter
     from reconciler.runtime import Aws, PseudoParameters, build_kinds, check_aws, load
+    from reconciler.state.exports import exports_of_others
     from reconciler.state.open import open_store
     from reconciler.template.intrinsics import resolve
 
@@ -141,10 +159,11 @@ def cmd_plan_or_apply(settings: Settings) -> int:
     started = time.monotonic()
     with ExitStack() as stack:
         clients = Aws(settings.local, settings.state, stack).clients()
-        pseudo = PseudoParameters(lambda: clients, settings.stack)
-        template = load(settings.path, settings.parameters, pseudo)
         store = open_store(settings.state, settings.owner)
         stack.callback(store.close)
+        pseudo = PseudoParameters(lambda: clients, settings.stack,
+                                  functools.partial(exports_of_others, store))
+        template = load(settings.path, settings.parameters, pseudo)
         if settings.stats:
             stack.callback(lambda: print(
                 f"stats: aws_calls={clients.calls} resources={len(template.resources)} "

@@ -34,6 +34,7 @@ from reconciler.output.status_text import status_json
 from reconciler.runtime import PseudoParameters, build_kinds, load
 from reconciler.settings import Settings
 from reconciler.state.base import Store
+from reconciler.state.exports import exports_of_others
 from reconciler.template.intrinsics import resolve
 from reconciler.template.model import Template
 
@@ -48,7 +49,7 @@ class Worker:
         self.source = source
         self._log = log
         self.kinds = build_kinds(clients)
-        self.pseudo = PseudoParameters(lambda: clients, settings.stack)
+        self.pseudo = self._pseudo()
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
@@ -235,7 +236,7 @@ class Worker:
             return
         self.metrics.set_aws_reachable(True)
         # Per-run values (availability zones) are read again in each run, once.
-        self.pseudo = PseudoParameters(lambda: self.clients, self.settings.stack)
+        self.pseudo = self._pseudo()
         with self._lock:
             full, self._full_due = self._full_due, False
             due, self._pending_due = self._pending_due, set()
@@ -285,6 +286,11 @@ class Worker:
             return pending or None
         changed = changed_scope(previous[1], template)
         return None if changed is None else changed | pending
+
+    def _pseudo(self) -> PseudoParameters:
+        """Per run: the region's zones and the other trees' exports are read again, once."""
+        return PseudoParameters(lambda: self.clients, self.settings.stack,
+                                lambda: exports_of_others(self.store))
 
     def status(self) -> dict[str, Any]:
         data = status_json(self.store)

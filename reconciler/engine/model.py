@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reconciler.template.intrinsics import SENSITIVE_MASK
 from reconciler.template.model import Unknown
 
 
@@ -38,7 +39,7 @@ class Result(StrEnum):
     SKIPPED = "skipped"
 
 
-MASK = "(sensitive value)"
+MASK = SENSITIVE_MASK
 
 
 def mask_strings(value: Any, secrets: frozenset[str]) -> Any:

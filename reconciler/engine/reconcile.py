@@ -14,6 +14,7 @@ from reconciler.engine.outputs import merged_with, resolve_outputs
 from reconciler.engine.pending import Holds
 from reconciler.engine.plan import Planner, Resolver
 from reconciler.state.base import StatusRow, Store
+from reconciler.state.exports import OUTPUTS_KEY
 from reconciler.template.model import Template
 
 
@@ -26,8 +27,6 @@ def plan(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
     return result
 
 
-# State meta key of the Outputs resolved by the last apply (JSON).
-OUTPUTS_KEY = "outputs"
 
 
 def holds_of(plan: Plan) -> dict[str, tuple[float, str]]:
