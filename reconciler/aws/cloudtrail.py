@@ -102,7 +102,10 @@ class CloudTrailAttribution:
         try:
             return dict(self._client().lookup_events(**args))
         except ClientError as exc:
-            if error_code(exc) in _REFUSED:
+            if error_code(exc).isdigit():  # an HTTP status, no AWS error: no such API here
+                self._stop(f"CloudTrail LookupEvents unavailable (HTTP {error_code(exc)}); "
+                           "drift is reported without changed_by")
+            elif error_code(exc) in _REFUSED:
                 self._stop(f"CloudTrail LookupEvents refused ({error_code(exc)}); drift is "
                            "reported without changed_by (grant cloudtrail:LookupEvents)")
             elif error_code(exc) not in self._warned:
