@@ -115,7 +115,12 @@ class EventsListener:
         due: set[str] = set()
         now = self._clock()
         for message in messages:
-            result, named, who = self.classify(message)
+            try:
+                result, named, who = self.classify(message)
+            except Exception as exc:  # one message that trips us up is dropped, never retried
+                self._log.exception("event message not understood; dropped",
+                                    message_id=message.get("MessageId"), error=str(exc))
+                result, named, who = "malformed", set(), None
             self.received.labels(result=result).inc()
             with self._lock:
                 self._counts[result] += 1
@@ -124,7 +129,7 @@ class EventsListener:
                         self._authors[lid] = (who, now)
             if named:
                 self._log.info("event names managed resources", resources=sorted(named),
-                               event=(who or {}).get("event"),
+                               api=(who or {}).get("event"),
                                principal=(who or {}).get("principal"))
             due |= named
         return due
