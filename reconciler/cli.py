@@ -147,6 +147,7 @@ def cmd_permissions(settings: Settings) -> int:
 
 
 def cmd_plan_or_apply(settings: Settings) -> int:
+    from reconciler.aws.cloudtrail import attribution_for
     from reconciler.engine import reconcile
     from reconciler.output.plan_text import render_plan
     from reconciler.output.progress import ProgressPrinter
@@ -170,8 +171,11 @@ def cmd_plan_or_apply(settings: Settings) -> int:
                 f"wall_seconds={time.monotonic() - started:.3f}", file=sys.stderr))
         check_aws(clients)
         kinds = build_kinds(clients)
+        # Who caused each drift, from CloudTrail (the local emulator has no LookupEvents).
+        attribution = None if settings.local else attribution_for(clients, _warn)
         if settings.command == "plan":
-            result = reconcile.plan(template, store, kinds, resolve, pseudo, engine_settings)
+            result = reconcile.plan(template, store, kinds, resolve, pseudo, engine_settings,
+                                    attribution)
             _print_plan(result, settings.output, applied=False, render=render_plan)
             if result.has_errors:
                 return EXIT_ERROR
@@ -181,12 +185,17 @@ def cmd_plan_or_apply(settings: Settings) -> int:
 
         def run_pass(scope: Any = None, holds: Any = None) -> Any:
             return reconcile.apply(template, store, kinds, resolve, pseudo, engine_settings,
-                                   listener=listener, scope=scope, holds=holds)
+                                   listener=listener, scope=scope, holds=holds,
+                                   attribution=attribution)
 
         result = _wait_for_pending(run_pass(), template, run_pass, settings)
         _print_plan(result, settings.output, applied=True, render=render_plan)
         return EXIT_OK if result.converged else EXIT_ERROR
     return EXIT_ERROR  # pragma: no cover - ExitStack does not swallow
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 def _wait_for_pending(first: Any, template: Any, run_pass: Any, settings: Settings) -> Any:

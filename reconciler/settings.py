@@ -99,6 +99,7 @@ class WorkerSettings:
     listen: str = "127.0.0.1:9108"
     webhook_secret_file: str | None = None
     shutdown_timeout: float = 60.0
+    events_queue: str | None = None  # SQS queue URL fed with CloudTrail events (EventBridge)
     source: SourceSettings = field(default_factory=SourceSettings)
 
 
@@ -248,6 +249,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--shutdown-timeout", "worker.shutdown_timeout", ("run",),
          "longest wait for the resource in flight at shutdown", parse=parse_duration,
          metavar="DURATION"),
+    Flag("--events-queue", "worker.events_queue", ("run",),
+         "SQS queue URL an EventBridge rule feeds with CloudTrail events: reconcile the "
+         "resources they name at once (deploy/events/)", metavar="URL"),
     # Moving a CloudFormation stack over.
     Flag("--stack", "stack_import.stack", ("import",), "the CloudFormation stack to import",
          metavar="NAME"),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.aws.clients import AwsClients, AwsUnreachable
+from reconciler.daemon.events import DriftSources
 from reconciler.daemon.http import HttpServer
 from reconciler.daemon.logs import configure_logging
 from reconciler.daemon.metrics import Metrics
@@ -80,6 +81,7 @@ def run_worker(settings: Settings) -> int:
         except ValueError as exc:
             raise ReconcilerError(f"--path {settings.path!r}: {exc}") from exc
         worker = Worker(settings, store, clients, metrics, source, log)
+        drift_sources = DriftSources(worker, clients, metrics, log, worker_settings.events_queue)
         server = HttpServer(worker_settings.listen, metrics, worker.status, worker.ready.is_set,
                             WebhookVerifier(secret.encode() if secret else None), worker.webhook)
         server.start()
@@ -88,7 +90,8 @@ def run_worker(settings: Settings) -> int:
                  path=settings.path, metrics=f"http://{host}:{port}/metrics",
                  mode=settings.reconcile.mode, interval=worker_settings.interval,
                  source_interval=source_settings.interval,
-                 pending_interval=settings.reconcile.pending_interval)
+                 pending_interval=settings.reconcile.pending_interval,
+                 events_queue=worker_settings.events_queue)
         print(f"metrics: http://{host}:{port}/metrics  status: http://{host}:{port}/status",
               file=sys.stderr, flush=True)
         stopping = threading.Event()
@@ -99,9 +102,11 @@ def run_worker(settings: Settings) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         worker.start()
+        drift_sources.start()
         while not stopping.wait(1.0):
             pass
         worker.log.info("shutting down: finishing the resource in flight")
+        drift_sources.stop()
         idle = worker.shutdown(worker_settings.shutdown_timeout)
         server.stop()
         if not idle:

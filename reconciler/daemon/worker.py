@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.reporting import ResourceSeries, RunReporter
 from reconciler.daemon.source import GitSource, SourceError
 from reconciler.engine import reconcile
+from reconciler.engine.attribution import Attribution
 from reconciler.engine.model import Plan
 from reconciler.engine.scope import changed_scope, pending_scope
 from reconciler.errors import ValidationFailed
@@ -69,6 +71,10 @@ class Worker:
         self._pending_resources: dict[str, tuple[float | None, str]] = {}
         self._waiting: set[str] = set()
         self._pending_due: set[str] = set()  # asked for by the pending job, not yet reconciled
+        self._event_due: set[str] = set()  # named by CloudTrail events (daemon.events)
+        self.attribution: Attribution | None = None  # who caused drift (daemon.changed_by)
+        self.on_reconciled: list[Callable[[Plan], None]] = []  # after every reconcile
+        self.status_hooks: list[Callable[[dict[str, Any]], None]] = []  # add to /status
 
     @property
     def log(self) -> Any:
@@ -99,7 +105,7 @@ class Worker:
         alone reconciles what it changed; anything else checks every resource."""
         with self._lock:
             self._requested = True
-            if why not in ("new revision", "pending"):
+            if why not in ("new revision", "pending", "event"):
                 self._full_due = True
             if self._draining or self.stop.is_set():
                 return
@@ -108,6 +114,12 @@ class Worker:
         self.log.debug("reconcile requested", reason=why)
         self.scheduler.add_job(self._drain, id="reconcile", max_instances=1, coalesce=True,
                                replace_existing=True, misfire_grace_time=None)
+
+    def request_resources(self, resources: Iterable[str]) -> None:
+        """Reconcile these (declared) resources alone, coalesced like any request."""
+        with self._lock:
+            self._event_due |= set(resources)
+        self.request("event")
 
     def webhook(self, provider: str) -> None:
         self.log.info("webhook received", provider=provider)
@@ -240,6 +252,7 @@ class Worker:
         with self._lock:
             full, self._full_due = self._full_due, False
             due, self._pending_due = self._pending_due, set()
+            named, self._event_due = self._event_due, set()
             holds = {lid: (not_before, text)
                      for lid, (not_before, text) in self._pending_resources.items()
                      if not_before is not None}
@@ -258,6 +271,8 @@ class Worker:
             self.log.warning("no valid revision yet; nothing to enforce")
             return
         revision, template = self._good
+        # Only declared resources: an event never makes a removed one's deletion run alone.
+        due |= named & set(template.resources)
         scope = None if full else self._scope(previous, revision, template, due)
         settings = self.settings.engine(revision)
         reporter = RunReporter(self.metrics, self.log, self._series,
@@ -266,8 +281,10 @@ class Worker:
         result = reconcile.apply(template, self.store, self.kinds, resolve, self.pseudo,
                                  settings, command="run", listener=reporter.on_change,
                                  should_stop=self.stop.is_set, on_planned=reporter.on_plan,
-                                 scope=scope, holds=holds)
+                                 scope=scope, holds=holds, attribution=self.attribution)
         reporter.finished(result, started)
+        for hook in self.on_reconciled:
+            hook(result)
         self.metrics.set_aws_reachable(self.clients.unreachable is None)
         self._track_pending(result, full=scope is None)
         if result.converged and not self._pending_resources:
@@ -298,6 +315,8 @@ class Worker:
         data["desired_errors"] = self._last_errors
         data["desired_valid"] = not self._last_errors
         data["ready"] = self.ready.is_set()
+        for hook in self.status_hooks:
+            hook(data)
         return data
 
     # --- shutdown -----------------------------------------------------------------------------

@@ -102,6 +102,8 @@ class Change:
     not_before: float | None = None
     # Skipped this pass: the pending resources it waits for (directly or through others).
     waiting_for: tuple[str, ...] = ()
+    # Drift only: who made the change out of band, where known (engine.attribution).
+    changed_by: dict[str, str] | None = None
 
     @property
     def drifted(self) -> bool:
@@ -132,6 +134,8 @@ class Change:
             out["result"] = str(self.result)
         if self.error:
             out["error"] = self.error
+        if self.changed_by:
+            out["changed_by"] = dict(self.changed_by)
         return out
 
 

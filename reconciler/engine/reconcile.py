@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.engine.apply import Applier, ChangeListener
+from reconciler.engine.attribution import Attribution, attribute
 from reconciler.engine.context import EngineSettings, Kinds
 from reconciler.engine.model import Action, Change, Plan, Result, Status
 from reconciler.engine.outputs import merged_with, resolve_outputs
@@ -19,10 +20,12 @@ from reconciler.template.model import Template
 
 
 def plan(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
-         pseudo: Mapping[str, Any], settings: EngineSettings) -> Plan:
-    """Read AWS and decide; writes nothing anywhere."""
+         pseudo: Mapping[str, Any], settings: EngineSettings,
+         attribution: Attribution | None = None) -> Plan:
+    """Read AWS and decide; writes nothing anywhere (``attribution``: who caused drift)."""
     planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings)
     result = planner.plan()
+    attribute(result, attribution)
     result.outputs = resolve_outputs(planner)
     return result
 
@@ -40,16 +43,18 @@ def apply(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
           listener: ChangeListener | None = None,
           should_stop: Callable[[], bool] = lambda: False,
           on_planned: Callable[[Plan], None] | None = None,
-          scope: frozenset[str] | None = None, holds: Holds | None = None) -> Plan:
+          scope: frozenset[str] | None = None, holds: Holds | None = None,
+          attribution: Attribution | None = None) -> Plan:
     """Plan, apply what is allowed, record history and the resulting status per resource.
 
     With ``scope``, only those logical IDs are planned and applied, and only their status
     rows are rewritten (a new revision's changes, pending resources and their dependents,
     ahead of the next full drift check). ``holds`` keeps changes a TransientError deferred
-    Pending until their retry time."""
+    Pending until their retry time; ``attribution`` names who caused each drift."""
     planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings, scope,
                       holds)
     result = planner.plan()
+    attribute(result, attribution)
     if on_planned is not None:
         on_planned(result)
     run_id = store.start_run(command, settings.revision)
