@@ -133,8 +133,9 @@ def cmd_plan_or_apply(settings: Settings) -> int:
     from reconciler.engine import reconcile
     from reconciler.output.plan_text import render_plan
     from reconciler.output.progress import ProgressPrinter
+    from reconciler.rebuild import settings_after_rebuild
     from reconciler.runtime import Aws, PseudoParameters, build_kinds, check_aws, load
-    from reconciler.state.open import open_store
+    from reconciler.state.recovery import open_recovering
     from reconciler.template.intrinsics import resolve
 
     engine_settings = settings.engine(_revision_of(settings.path))
@@ -143,13 +144,15 @@ def cmd_plan_or_apply(settings: Settings) -> int:
         clients = Aws(settings.local, settings.state, stack).clients()
         pseudo = PseudoParameters(lambda: clients, settings.stack)
         template = load(settings.path, settings.parameters, pseudo)
-        store = open_store(settings.state, settings.owner)
+        opened = open_recovering(settings.state, settings.owner, _warn)
+        store = opened.store
         stack.callback(store.close)
         if settings.stats:
             stack.callback(lambda: print(
                 f"stats: aws_calls={clients.calls} resources={len(template.resources)} "
                 f"wall_seconds={time.monotonic() - started:.3f}", file=sys.stderr))
         check_aws(clients)
+        engine_settings = settings_after_rebuild(opened, clients, engine_settings, _warn)
         kinds = build_kinds(clients)
         if settings.command == "plan":
             result = reconcile.plan(template, store, kinds, resolve, pseudo, engine_settings)
@@ -168,6 +171,10 @@ def cmd_plan_or_apply(settings: Settings) -> int:
         _print_plan(result, settings.output, applied=True, render=render_plan)
         return EXIT_OK if result.converged else EXIT_ERROR
     return EXIT_ERROR  # pragma: no cover - ExitStack does not swallow
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 def _wait_for_pending(first: Any, template: Any, run_pass: Any, settings: Settings) -> Any:
@@ -210,10 +217,16 @@ def cmd_status(settings: Settings) -> int:
     nothing here."""
     from reconciler.output.status_text import render_status, status_json
     from reconciler.state.open import has_state, open_store
+    from reconciler.state.store import CorruptStore
 
     if not has_state(settings.state):
         raise ReconcilerError(f"no state in {settings.state}: nothing has been applied from here")
-    store = open_store(settings.state, settings.owner)
+    try:
+        store = open_store(settings.state, settings.owner)
+    except CorruptStore as exc:  # status only reads: plan, apply and run repair it
+        raise ReconcilerError(f"{exc}; status changes nothing: the next plan, apply or run "
+                              "moves it aside and rebuilds the inventory from ownership "
+                              "tags") from exc
     try:
         if not store.runs(limit=1) and not store.inventory():
             others = ", ".join(o for o in store.owners() if o != settings.owner)

@@ -31,9 +31,11 @@ from reconciler.engine.model import Plan
 from reconciler.engine.scope import changed_scope, pending_scope
 from reconciler.errors import ValidationFailed
 from reconciler.output.status_text import status_json
+from reconciler.rebuild import settings_after_rebuild
 from reconciler.runtime import PseudoParameters, build_kinds, load
 from reconciler.settings import Settings
 from reconciler.state.base import Store
+from reconciler.state.recovery import Opened
 from reconciler.template.intrinsics import resolve
 from reconciler.template.model import Template
 
@@ -68,6 +70,7 @@ class Worker:
         self._pending_resources: dict[str, tuple[float | None, str]] = {}
         self._waiting: set[str] = set()
         self._pending_due: set[str] = set()  # asked for by the pending job, not yet reconciled
+        self.recovery: Opened | None = None  # run.py: a replaced store, rebuilt before a plan
 
     @property
     def log(self) -> Any:
@@ -259,6 +262,9 @@ class Worker:
         revision, template = self._good
         scope = None if full else self._scope(previous, revision, template, due)
         settings = self.settings.engine(revision)
+        if self.recovery is not None:
+            settings = settings_after_rebuild(self.recovery, self.clients, settings,
+                                              self.log.warning)
         reporter = RunReporter(self.metrics, self.log, self._series,
                                full=scope is None)
         started = time.time()
