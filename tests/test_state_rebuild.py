@@ -306,3 +306,32 @@ def test_a_store_in_use_by_another_process_is_left_in_place(applied: Stack) -> N
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_worker_rebuilds_a_damaged_store_and_shows_it_in_status(aws: object,
+                                                                    tmp_path: Path) -> None:
+    from tests.worker_harness import Remote, Worker, wait_until
+
+    remote = Remote(tmp_path)
+    remote.push({"desired/net.yaml": "Resources:\n  Net:\n    Type: AWS::EC2::VPC\n"
+                 "    Properties: {CidrBlock: 10.1.0.0/16}\n"}, "net")
+    state = tmp_path / "state"
+    first = Worker(remote, state)
+    try:
+        first.wait_ready()
+    finally:
+        assert first.terminate() == 0
+    _truncated(state)
+
+    worker = Worker(remote, state)
+    try:
+        worker.wait_ready()
+        wait_until(lambda: worker.status().get("rebuilt"), 15, worker, "rebuilt in /status")
+        status = worker.status()
+        assert status["rebuilt"]["from"] == _damaged_copies(state)[0].name
+        assert status["rebuilt"]["recovered"] == 1
+        assert [(r["resource"], r["status"]) for r in status["resources"]] == [("Net", "InSync")]
+        assert worker.logs().count("moved aside") == 1
+        assert owned_counts()["vpc"] == 1
+    finally:
+        worker.kill()
