@@ -151,16 +151,18 @@ def cmd_plan_or_apply(settings: Settings) -> int:
     from reconciler.engine import reconcile
     from reconciler.output.plan_text import render_plan
     from reconciler.output.progress import ProgressPrinter
+    from reconciler.rebuild import settings_after_rebuild
     from reconciler.runtime import Aws, PseudoParameters, build_kinds, check_aws, load
     from reconciler.state.exports import exports_of_others
-    from reconciler.state.open import open_store
+    from reconciler.state.recovery import open_recovering
     from reconciler.template.intrinsics import resolve
 
     engine_settings = settings.engine(_revision_of(settings.path))
     started = time.monotonic()
     with ExitStack() as stack:
         clients = Aws(settings.local, settings.state, stack).clients()
-        store = open_store(settings.state, settings.owner)
+        opened = open_recovering(settings.state, settings.owner, _warn)
+        store = opened.store
         stack.callback(store.close)
         pseudo = PseudoParameters(lambda: clients, settings.stack,
                                   functools.partial(exports_of_others, store))
@@ -170,6 +172,7 @@ def cmd_plan_or_apply(settings: Settings) -> int:
                 f"stats: aws_calls={clients.calls} resources={len(template.resources)} "
                 f"wall_seconds={time.monotonic() - started:.3f}", file=sys.stderr))
         check_aws(clients)
+        engine_settings = settings_after_rebuild(opened, clients, engine_settings, _warn)
         kinds = build_kinds(clients)
         # Who caused each drift, from CloudTrail (the local emulator has no LookupEvents).
         attribution = None if settings.local else attribution_for(clients, _warn)
@@ -238,10 +241,16 @@ def cmd_status(settings: Settings) -> int:
     nothing here."""
     from reconciler.output.status_text import render_status, status_json
     from reconciler.state.open import has_state, open_store
+    from reconciler.state.store import CorruptStore
 
     if not has_state(settings.state):
         raise ReconcilerError(f"no state in {settings.state}: nothing has been applied from here")
-    store = open_store(settings.state, settings.owner)
+    try:
+        store = open_store(settings.state, settings.owner)
+    except CorruptStore as exc:  # status only reads: plan, apply and run repair it
+        raise ReconcilerError(f"{exc}; status changes nothing: the next plan, apply or run "
+                              "moves it aside and rebuilds the inventory from ownership "
+                              "tags") from exc
     try:
         if not store.runs(limit=1) and not store.inventory():
             others = ", ".join(o for o in store.owners() if o != settings.owner)

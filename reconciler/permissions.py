@@ -18,8 +18,8 @@ from reconciler.kinds.schema import schema_for
 
 POLICY_VERSION = "2012-10-17"
 # check_aws and AWS::AccountId; who caused a drift (changed_by; without it, drift is reported
-# all the same).
-ALWAYS = ("sts:GetCallerIdentity", "cloudtrail:LookupEvents")
+# all the same); the inventory's rebuild from ownership tags after damage.
+ALWAYS = ("sts:GetCallerIdentity", "cloudtrail:LookupEvents", "tag:GetResources")
 # Intrinsic functions whose value is read from AWS (runtime.PseudoParameters).
 # Dynamic references read their values at apply (decrypting with the key that protects them).
 FUNCTION_ACTIONS = {

@@ -22,7 +22,7 @@ from reconciler.daemon.worker import Worker
 from reconciler.errors import ReconcilerError
 from reconciler.runtime import check_aws, worker_local_aws
 from reconciler.settings import Settings
-from reconciler.state.open import open_store
+from reconciler.state.recovery import open_recovering
 
 
 def _secret(env_name: str, file_name: str | None) -> str | None:
@@ -62,7 +62,9 @@ def run_worker(settings: Settings) -> int:
         stop_local_aws = None
         if settings.local:
             stop_local_aws = stack.enter_context(worker_local_aws(settings.state))
-        store = open_store(settings.state, settings.owner)
+        # A damaged store is set aside here; the worker rebuilds before its first plan.
+        recovery = open_recovering(settings.state, settings.owner, log.error)
+        store = recovery.store
         metrics = Metrics()
         clients = AwsClients()
         clients.on_call(metrics.aws_call)
@@ -81,6 +83,7 @@ def run_worker(settings: Settings) -> int:
         except ValueError as exc:
             raise ReconcilerError(f"--path {settings.path!r}: {exc}") from exc
         worker = Worker(settings, store, clients, metrics, source, log)
+        worker.recovery = recovery
         drift_sources = DriftSources(worker, clients, metrics, log, worker_settings.events_queue)
         server = HttpServer(worker_settings.listen, metrics, worker.status, worker.ready.is_set,
                             WebhookVerifier(secret.encode() if secret else None), worker.webhook)

@@ -33,10 +33,12 @@ from reconciler.engine.model import Plan
 from reconciler.engine.scope import changed_scope, pending_scope
 from reconciler.errors import ValidationFailed
 from reconciler.output.status_text import status_json
+from reconciler.rebuild import settings_after_rebuild
 from reconciler.runtime import PseudoParameters, build_kinds, load
 from reconciler.settings import Settings
 from reconciler.state.base import Store
 from reconciler.state.exports import exports_of_others
+from reconciler.state.recovery import Opened
 from reconciler.template.intrinsics import resolve
 from reconciler.template.model import Template
 
@@ -75,6 +77,7 @@ class Worker:
         self.attribution: Attribution | None = None  # who caused drift (daemon.changed_by)
         self.on_reconciled: list[Callable[[Plan], None]] = []  # after every reconcile
         self.status_hooks: list[Callable[[dict[str, Any]], None]] = []  # add to /status
+        self.recovery: Opened | None = None  # run.py: a replaced store, rebuilt before a plan
 
     @property
     def log(self) -> Any:
@@ -275,6 +278,9 @@ class Worker:
         due |= named & set(template.resources)
         scope = None if full else self._scope(previous, revision, template, due)
         settings = self.settings.engine(revision)
+        if self.recovery is not None:
+            settings = settings_after_rebuild(self.recovery, self.clients, settings,
+                                              self.log.warning)
         reporter = RunReporter(self.metrics, self.log, self._series,
                                full=scope is None)
         started = time.time()

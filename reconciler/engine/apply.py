@@ -24,6 +24,7 @@ from reconciler.engine.pending import mark_transient, mark_waiting
 from reconciler.engine.plan import Planner
 from reconciler.engine.planned import (
     CREATE_TOKEN,
+    REBUILT,
     Planned,
     deletion_policy,
     describe_error,
@@ -259,7 +260,7 @@ class Applier:
             return
         row = item.row
         stale = (row is None or row.pending or row.physical_id != obs.physical_id
-                 or row.revision != self.p.settings.revision)
+                 or row.revision != self.p.settings.revision or REBUILT in row.properties)
         if stale:
             kind = self.p.kinds.get(decl.type)
             self._record(item, kind, dict(item.desired or {}), obs.physical_id, "present")

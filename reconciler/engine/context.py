@@ -25,6 +25,9 @@ class EngineSettings:
     allow_empty: bool = False
     concurrency: int = 8
     history: HistoryLimit = field(default_factory=HistoryLimit)
+    # The inventory may lack resources this owner made (it was rebuilt after damage): a
+    # declared resource without a row and without a name is looked up by its ownership tags.
+    find_unrecorded: bool = False
 
 
 class Kinds:

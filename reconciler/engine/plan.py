@@ -247,8 +247,11 @@ class Planner:
             obs = kind.observe(physical_id, props)
             if obs is not None:
                 return obs
-        if row is not None and row.pending:
-            # A crash after the create call: find what we made by its ownership tags.
+        # A crash after the create call, or a rebuilt inventory without this resource and
+        # no name to look at: find what we made by its ownership tags (once per resource:
+        # afterwards it has a row).
+        unrecorded = row is None and not candidates and self.settings.find_unrecorded
+        if (row is not None and row.pending) or unrecorded:
             found = kind.find(owner, lid)
             if found:
                 return kind.observe(found, props)

@@ -20,6 +20,7 @@ from typing import Any
 from reconciler.errors import ReconcilerError
 from reconciler.state.base import HistoryLimit, InventoryRow, StatusRow
 from reconciler.state.sqlite_schema import SCHEMA_VERSION, prepare
+from reconciler.state.sqlite_wal import in_use, wal_damage
 
 __all__ = ["InventoryRow", "StateStore", "StatusRow"]
 
@@ -41,6 +42,9 @@ class StateStore:
         self.path = self.directory / self.FILE_NAME
         self.location = str(self.path)
         self._lock = threading.RLock()
+        damage = file_damage(self.path)
+        if damage is not None:
+            raise CorruptStore(self.path, damage)
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
                                        timeout=30)
@@ -48,7 +52,8 @@ class StateStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             prepare(self._db, owner)
-        except sqlite3.DatabaseError as exc:
+            self._check_rows()
+        except (sqlite3.DatabaseError, ValueError) as exc:
             self._db.close()
             raise CorruptStore(self.path, str(exc)) from exc
         except ReconcilerError:
@@ -58,6 +63,13 @@ class StateStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _check_rows(self) -> None:
+        """Damage inside a value passes SQLite's check: every inventory row must parse."""
+        for properties, depends_on in self._db.execute(
+                "SELECT properties, depends_on FROM inventory"):
+            json.loads(properties)
+            json.loads(depends_on)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -206,6 +218,17 @@ class CorruptStore(ReconcilerError):
     def __init__(self, path: Path, detail: str):
         super().__init__(f"state store {path} is damaged ({detail})")
         self.path = path
+        self.detail = detail
+
+
+def file_damage(path: Path) -> str | None:
+    """Damage SQLite would not report: an emptied file, a write-ahead log it would drop."""
+    wal = Path(f"{path}-wal")
+    if path.exists() and path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size):
+        return "the file is empty: truncated"
+    if in_use(path):
+        return None  # another process writes the log now: it is not ours to judge
+    return wal_damage(path)
 
 
 __all__ += ["CorruptStore", "SCHEMA_VERSION"]
