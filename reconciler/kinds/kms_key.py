@@ -92,6 +92,17 @@ class KmsKey(DeclaredKind):
                     return str(key["KeyId"])
         return None
 
+    def list_physical_ids(self) -> list[str]:
+        """Customer managed keys not scheduled for deletion: ListKeys tells neither, so one
+        DescribeKey per key."""
+        found = []
+        for page in self.client.get_paginator("list_keys").paginate():
+            for key in page["Keys"]:
+                meta = self.client.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+                if meta.get("KeyManager") != "AWS" and not _pending_deletion(meta):
+                    found.append(str(key["KeyId"]))
+        return found
+
 
 def _pending_deletion(resource: dict[str, Any]) -> bool:
     return resource.get("KeyState") == "PendingDeletion"
