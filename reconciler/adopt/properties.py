@@ -67,11 +67,23 @@ def observe_all(kind: Kind, physical_id: str, account: str, partition: str,
     if observed is None:
         return None, {}
     props = template_properties(type(kind), observed, want, account, partition)
-    name = getattr(kind, "name_property", lambda: None)()
-    if name and name in kind.managed_properties and props.get(name) is None \
-            and physical_id == observed.physical_id:
-        props = {name: physical_id, **props}  # the name is the ID, read or not
+    name = name_property(type(kind))
+    ids = kind.type_schema().primary_identifier
+    if name and ids == ((name,),) and props.get(name) is None:
+        props = {name: observed.physical_id, **props}  # the name is the ID, read or not
     return observed, props
+
+
+def name_property(kind: type[Kind]) -> str | None:
+    """The property naming the resource: the declared kind's, else the schema's identifier
+    when the template declares it (a table's TableName)."""
+    declared = getattr(kind, "name_property", None)
+    if declared is not None:
+        return str(declared()) if declared() else None
+    ids = kind.type_schema().primary_identifier
+    if len(ids) == 1 and ids[0] not in kind.type_schema().read_only:
+        return ids[0][0]
+    return None
 
 
 def template_properties(kind: type[Kind], observed: Observation, want: Props, account: str,

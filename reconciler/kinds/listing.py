@@ -15,7 +15,6 @@ from typing import Any
 import jmespath
 
 from reconciler.errors import ReconcilerError
-from reconciler.kinds.model_shapes import method_name
 
 _TOKENS = ("NextToken", "NextMarker", "Marker", "nextToken")
 
@@ -36,7 +35,8 @@ class Listing:
 
 def pages(client: Any, operation: str, args: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """Every page of one listing call."""
-    method = method_name(operation)
+    # The client's own name map: the engine imports kinds.base (Listing), never botocore.
+    method = {api: name for name, api in client.meta.method_to_api_mapping.items()}[operation]
     if client.can_paginate(method):
         yield from client.get_paginator(method).paginate(**args)
         return
