@@ -117,9 +117,9 @@ def _document(text: str) -> Any:
 
 
 def _pruned(schema: TypeSchema, path: tuple[str, ...], value: Any) -> Any:
-    """Without what AWS has no value for (None), what equals the schema's default, and
-    objects or lists left empty by that."""
-    if value is None or value == schema.node(path).get("default", ...):
+    """Without what AWS has no value for (None, or "" for text never set), what equals the
+    schema's default, and objects or lists left empty by that."""
+    if value is None or value == "" or value == schema.node(path).get("default", ...):
         return None
     if isinstance(value, dict):
         free_form = not _members(schema, schema.node(path))  # a policy, a map: as it is

@@ -24,6 +24,13 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.kinds.base import Kind, Props
 from reconciler.kinds.registry import catalog
 
+# Required properties AWS never shows: written as a value to replace, and ignored as drift
+# until it is (so apply does not deploy the placeholder). Type -> (property, value, why).
+UNREADABLE: dict[str, tuple[str, Any, str]] = {
+    "AWS::Lambda::Function": ("Code", {"S3Bucket": "REPLACE-ME", "S3Key": "REPLACE-ME"},
+                              "Lambda shows only the deployed code's CodeSha256"),
+}
+
 
 @dataclass
 class Imported:
@@ -34,6 +41,7 @@ class Imported:
     attributes: dict[str, Any]
     logical_id: str = ""
     needs_id: bool = False  # no property names it: Metadata.Reconciler.PhysicalId
+    ignore: tuple[str, ...] = ()  # Metadata.Reconciler.IgnoreDrift
 
 
 @dataclass
@@ -45,6 +53,11 @@ class TypeImportReport:
         lines = [f"imported {len(self.imported)} resources (each Metadata.Reconciler.Adopt: "
                  "true; apply takes them over)"]
         lines += [f"  {r.logical_id}: {r.type_name} {r.physical_id}" for r in self.imported]
+        for r in self.imported:
+            if r.type_name in UNREADABLE and r.ignore:
+                prop, _, why = UNREADABLE[r.type_name]
+                lines.append(f"  {r.logical_id}: {prop} cannot be read back ({why}): replace "
+                             f"the REPLACE-ME values, then remove IgnoreDrift {r.ignore[0]}")
         lines += [f"  skipped {type_name} {physical}: {why}"
                   for type_name, physical, why in self.skipped]
         return "\n".join(lines) + "\n"
@@ -103,8 +116,12 @@ def _read(kind: Kind, physical_id: str, filters: Filters, owner: str, owned_ids:
                                f"owned by reconciler instance '{tag_owner}'"))
         return None
     attributes = {k: v for k, v in observed.attributes.items() if isinstance(v, str)}
+    ignore: tuple[str, ...] = ()
+    if type_name in UNREADABLE:
+        prop, placeholder, _ = UNREADABLE[type_name]
+        props[prop], ignore = placeholder, (f"/{prop}",)
     return Imported(type_name, observed.physical_id, name, props, attributes,
-                    needs_id=kind.physical_id(props) != observed.physical_id)
+                    needs_id=kind.physical_id(props) != observed.physical_id, ignore=ignore)
 
 
 def display_name(kind: Kind, physical_id: str, props: Props, tags: Mapping[str, str]) -> str:
@@ -161,6 +178,8 @@ def tree_of(found: list[Imported]) -> dict[str, Any]:
         settings: dict[str, Any] = {"Adopt": True}
         if r.needs_id:
             settings["PhysicalId"] = r.physical_id
+        if r.ignore:
+            settings["IgnoreDrift"] = list(r.ignore)
         body: dict[str, Any] = {"Type": r.type_name, "Metadata": {"Reconciler": settings}}
         if r.properties:
             body["Properties"] = r.properties
