@@ -216,3 +216,16 @@ def test_types_come_from_the_environment_one_a_line(stack: Stack,
     assert result.code == 0, result.err
     assert set(yaml.safe_load((tmp_path / "t.yaml").read_text())["Resources"]) == {
         "EnvBucket", "EnvTable"}
+
+
+def test_a_physical_id_that_is_no_string_is_a_validation_error(stack: Stack) -> None:
+    stack.write("vpc.yaml", """\
+        Resources:
+          Net:
+            Type: AWS::EC2::VPC
+            Metadata: {Reconciler: {Adopt: true, PhysicalId: [vpc-1]}}
+            Properties: {CidrBlock: 10.0.0.0/16}
+        """)
+    result = stack.cli("validate", str(stack.desired))
+    assert result.code == 1
+    assert "vpc.yaml:4: resource 'Net': Metadata.Reconciler.PhysicalId must be" in result.err
