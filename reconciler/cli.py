@@ -1,4 +1,5 @@
-"""The ``reconciler`` command: validate, plan, apply, status, run, render and permissions.
+"""The ``reconciler`` command: validate, plan, apply, status, run, render, permissions,
+import and unmanaged.
 
 Flags become one Settings value (reconciler.settings); each command takes only that.
 """
@@ -90,9 +91,13 @@ def cmd_import(settings: Settings) -> int:
     from reconciler.runtime import Aws, build_kinds, check_aws
     from reconciler.state.open import open_store
 
+    if settings.type_import.types:
+        from reconciler.adopt.commands import cmd_import_types
+
+        return cmd_import_types(settings)
     name = settings.stack_import.stack
     if not name:
-        raise ReconcilerError("reconciler import needs --stack NAME")
+        raise ReconcilerError("reconciler import needs --stack NAME or --type TYPE")
     out = Path(settings.stack_import.out or f"desired-{name}")
     with ExitStack() as stack:
         clients = Aws(settings.local, settings.state, stack).clients()
@@ -266,6 +271,12 @@ def cmd_status(settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_unmanaged(settings: Settings) -> int:
+    from reconciler.adopt.commands import cmd_unmanaged as unmanaged
+
+    return unmanaged(settings)
+
+
 def cmd_run(settings: Settings) -> int:
     from reconciler.daemon.run import run_worker
 
@@ -275,7 +286,7 @@ def cmd_run(settings: Settings) -> int:
 COMMANDS: dict[str, Callable[[Settings], int]] = {
     "validate": cmd_validate, "plan": cmd_plan_or_apply, "apply": cmd_plan_or_apply,
     "status": cmd_status, "run": cmd_run, "render": cmd_render,
-    "permissions": cmd_permissions, "import": cmd_import,
+    "permissions": cmd_permissions, "import": cmd_import, "unmanaged": cmd_unmanaged,
 }
 
 

@@ -43,9 +43,12 @@ COMMANDS = {
     "run": "the worker: follow a git branch and keep AWS converged",
     "render": "print the whole tree as one CloudFormation template",
     "permissions": "print the IAM policy the worker needs for the kinds in the tree",
-    "import": "write a tree from a CloudFormation stack and take its resources over",
+    "import": "write a tree from a CloudFormation stack, or of existing resources by type, "
+              "to take them over",
+    "unmanaged": "list resources of the managed types that no tree declares",
 }
-TREE_COMMANDS = ("validate", "plan", "apply", "render", "permissions")  # take [PATH]
+TREE_COMMANDS = ("validate", "plan", "apply", "render", "permissions",
+                 "unmanaged")  # take [PATH]
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,15 @@ class StackImportSettings:
     out: str | None = None  # default ./desired-<stack>
     release: bool = False
     yes: bool = False
+
+
+@dataclass(frozen=True)
+class TypeImportSettings:
+    """``reconciler import --type`` (and ``unmanaged --type``): which types, which of them."""
+
+    types: tuple[str, ...] = ()
+    name_prefix: str = ""
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,7 @@ class Settings:
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     stack_import: StackImportSettings = field(default_factory=StackImportSettings)
+    type_import: TypeImportSettings = field(default_factory=TypeImportSettings)
 
     @property
     def stack(self) -> str:
@@ -142,7 +155,8 @@ class Flag:
     """One command-line flag: the commands that take it and the settings field it fills.
 
     ``kind`` is ``value`` (takes an argument), ``switch`` (present or not) or
-    ``repeat`` (KEY=VALUE, repeatable; the variable holds one per line).
+    ``repeat`` (KEY=VALUE, repeatable; the variable holds one per line) or ``list``
+    (repeatable values; the variable holds one per line).
     """
 
     name: str  # "--max-deletes", or "path" for the positional PATH
@@ -191,7 +205,8 @@ FLAGS: tuple[Flag, ...] = (
     # The tree and how results print.
     Flag("path", "path", TREE_COMMANDS, "desired-state file or folder"),
     Flag("--path", "path", ("run",), "desired-state folder inside the repository"),
-    Flag("--output", "output", ("plan", "apply", "status", "render"), "output format",
+    Flag("--output", "output", ("plan", "apply", "status", "render", "unmanaged"),
+         "output format",
          choices=("text", "json"), command_choices={"render": ("yaml", "json")}),
     Flag("--stats", "stats", ("plan", "apply"),
          "print AWS API calls and wall time to stderr at the end", kind="switch"),
@@ -256,12 +271,21 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--stack", "stack_import.stack", ("import",), "the CloudFormation stack to import",
          metavar="NAME"),
     Flag("--out", "stack_import.out", ("import",),
-         "folder the tree is written to (default ./desired-<stack>)", metavar="DIR"),
+         "with --stack: folder the tree is written to (default ./desired-<stack>); with "
+         "--type: the file (default standard output)", metavar="PATH"),
     Flag("--release", "stack_import.release", ("import",),
          "then release the resources from the stack: DeletionPolicy Retain on each through a "
          "stack update, delete the stack, tag them as owned (asks first)", kind="switch"),
     Flag("--yes", "stack_import.yes", ("import",), "do not ask before --release",
          kind="switch"),
+    # Adopting existing resources by type.
+    Flag("--type", "type_import.types", ("import", "unmanaged"),
+         "a resource type to list, e.g. AWS::S3::Bucket (repeatable; unmanaged: default every "
+         "listable type)", kind="list", metavar="TYPE"),
+    Flag("--name-prefix", "type_import.name_prefix", ("import",),
+         "only resources whose name (else Name tag, else ID) starts with this", metavar="P"),
+    Flag("--tag", "type_import.tags", ("import",), "only resources with this tag (repeatable)",
+         parse=parameter, kind="repeat", metavar="KEY=VALUE"),
 )
 
 
@@ -304,12 +328,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add(parser: argparse.ArgumentParser, flag: Flag, command: str) -> None:
     default = flag.default_for(command)
-    shown = "" if default in (None, False, "") or flag.kind == "repeat" else f"default {default}; "
+    shown = "" if default in (None, False, "", ()) or flag.kind in ("repeat", "list") \
+        else f"default {default}; "
     help_text = f"{flag.help} ({shown}env {flag.env})"
     # Defaults stay None here: Settings.from_arguments tells "not given" from "given".
     if flag.kind == "switch":
         parser.add_argument(flag.name, action="store_true", default=None, help=help_text)
-    elif flag.kind == "repeat":
+    elif flag.kind in ("repeat", "list"):
         parser.add_argument(flag.name, action="append", type=flag.parse, default=None,
                             metavar=flag.metavar, help=help_text)
     elif not flag.name.startswith("-"):
@@ -346,6 +371,11 @@ def _value(flag: Flag, command: str, given: Any, environ: Mapping[str, str]) -> 
         lines = [line for line in environ.get(flag.env, "").splitlines() if line.strip()]
         pairs = [_from_env(flag, line) for line in lines] + list(given or [])
         return MappingProxyType(dict(pairs))
+    if flag.kind == "list":  # the command line replaces the variable's lines
+        if given:
+            return tuple(given)
+        return tuple(_from_env(flag, line.strip()) for line in
+                     environ.get(flag.env, "").splitlines() if line.strip())
     if given is not None:
         return given
     if flag.env not in environ:

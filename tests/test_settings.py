@@ -65,6 +65,8 @@ def sample(flag: Flag, command: str) -> tuple[str, Any]:
         return "true", True
     if flag.kind == "repeat":
         return "A=1\nB=x=y\n", {"A": "1", "B": "x=y"}
+    if flag.kind == "list":
+        return "AWS::S3::Bucket\n AWS::IAM::Role\n", ("AWS::S3::Bucket", "AWS::IAM::Role")
     if choices:
         return choices[-1], choices[-1]
     if flag.parse is parse_duration:

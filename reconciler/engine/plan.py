@@ -168,7 +168,7 @@ class Planner:
         if "Tags" in props:
             planned.tags = _declared_tags(props.pop("Tags"))
         planned.desired = props
-        obs = self._observe(kind, props, row, lid, owner)
+        obs = self._observe(kind, props, row, lid, owner, decl.settings.physical_id)
         planned.observation = obs
         self.lookup.observations[lid] = obs
         if obs is None:
@@ -238,11 +238,12 @@ class Planner:
         return props
 
     def _observe(self, kind: Kind, props: dict[str, Any], row: InventoryRow | None, lid: str,
-                 owner: str) -> Observation | None:
+                 owner: str, declared_id: str | None = None) -> Observation | None:
         derived = kind.physical_id(props)
         if isinstance(derived, Unknown) or contains_unknown(derived):
             derived = None
-        candidates = [p for p in (row.physical_id if row else None, derived) if p]
+        # Metadata.Reconciler.PhysicalId last: once recorded, the inventory's ID wins.
+        candidates = [p for p in (row.physical_id if row else None, derived, declared_id) if p]
         for physical_id in dict.fromkeys(candidates):
             obs = kind.observe(physical_id, props)
             if obs is not None:

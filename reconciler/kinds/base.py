@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
+from reconciler.kinds.listing import Listing, NotListable, list_ids
 from reconciler.kinds.schema import TypeSchema, file_name, load_document, path_pointer, schema_for
 
 Props = dict[str, Any]
@@ -138,6 +139,10 @@ class Kind:
     taggable: ClassVar[bool] = True
     # Ref returns the physical ID (the declared name), so it is known before the create.
     attributes_ref_is_id: ClassVar[bool] = True
+    # How ``import --type`` and ``unmanaged`` list what exists (see listing.py); None: the
+    # kind cannot be listed on its own, and ``unlisted`` says why.
+    listing: ClassVar[Listing | None] = None
+    unlisted: ClassVar[str] = "listing it is not implemented yet"
 
     def __init__(self, aws: AwsClients):
         self.aws = aws
@@ -208,6 +213,17 @@ class Kind:
         """Find a resource this owner created for logical_id by its ownership tags (crash
         recovery for kinds whose physical ID is only known after create)."""
         return None
+
+    @classmethod
+    def listable(cls) -> bool:
+        return cls.listing is not None or cls.list_physical_ids is not Kind.list_physical_ids
+
+    def list_physical_ids(self) -> list[str]:
+        """Physical IDs of what exists of this kind in the account and region, without what
+        AWS made itself; raises NotListable naming the type and why not."""
+        if self.listing is None:
+            raise NotListable(f"{self.type_name} cannot be listed: {self.unlisted}")
+        return list_ids(self.aws, self.listing)
 
     # --- lifecycle --------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.kinds import cloudfront_distribution_config as shape
 from reconciler.kinds.base import Observation, Props, TransientError, is_intrinsic
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import Listing
 from reconciler.kinds.model_shapes import token_for
 
 _DEPLOYED = "Deployed"
@@ -34,6 +35,7 @@ _DEPLOY_RETRY_SECONDS = 60.0  # CloudFront deploys a change in minutes
 
 class Distribution(DeclaredKind):
     type_name = "AWS::CloudFront::Distribution"
+    listing = Listing("cloudfront", "ListDistributions", "DistributionList.Items[].Id")
     managed_properties = frozenset({"DistributionConfig", "Tags"})
 
     service, identifier = "cloudfront", "Id"

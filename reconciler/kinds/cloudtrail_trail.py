@@ -15,6 +15,7 @@ import jmespath
 from reconciler.kinds import mapper
 from reconciler.kinds.base import Observation, Props, is_intrinsic
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, kms_key_as_declared
+from reconciler.kinds.listing import Listing
 
 _UPDATE = "update_trail"
 # AWS takes the CloudWatch Logs group and the role that writes into it only as a pair.
@@ -25,6 +26,8 @@ _SELECTORS = Call("PutEventSelectors", id_member="TrailName")
 
 class Trail(DeclaredKind):
     type_name = "AWS::CloudTrail::Trail"
+    listing = Listing("cloudtrail", "DescribeTrails", "trailList[].Name",
+                      {"includeShadowTrails": False})
     managed_properties = frozenset({
         "TrailName", "IsMultiRegionTrail", "IncludeGlobalServiceEvents",
         "EnableLogFileValidation", "IsLogging", "KMSKeyId", "S3BucketName", "S3KeyPrefix",

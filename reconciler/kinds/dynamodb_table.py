@@ -25,6 +25,7 @@ from reconciler.kinds import dynamodb_table_checks as checks
 from reconciler.kinds import dynamodb_table_shape as shape
 from reconciler.kinds.base import Kind, Observation, Props, TransientError
 from reconciler.kinds.declared import kms_key_as_declared
+from reconciler.kinds.listing import Listing
 
 # Right after CreateTable, AWS may refuse PITR until continuous backups are set up.
 _BACKUPS_PENDING = frozenset({"ContinuousBackupsUnavailableException"})
@@ -37,6 +38,7 @@ _MAX_NAME = 255
 
 class DynamoDBTable(Kind):
     type_name = "AWS::DynamoDB::Table"
+    listing = Listing("dynamodb", "ListTables", "TableNames[]")
     managed_properties = frozenset({
         "TableName", "BillingMode", "ProvisionedThroughput", "AttributeDefinitions",
         "KeySchema", "GlobalSecondaryIndexes", "TimeToLiveSpecification", "SSESpecification",

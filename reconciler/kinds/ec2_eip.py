@@ -15,10 +15,12 @@ from __future__ import annotations
 from reconciler.kinds.base import Props, is_intrinsic
 from reconciler.kinds.declared import Call, DeclaredKind
 from reconciler.kinds.ec2_vpc import EC2_TAGS
+from reconciler.kinds.listing import Listing
 
 
 class Eip(DeclaredKind):
     type_name = "AWS::EC2::EIP"
+    listing = Listing("ec2", "DescribeAddresses", "Addresses[?Domain == 'vpc'].AllocationId")
     managed_properties = frozenset({"Domain", "Tags"})
     # No call moves an address between domains any more (EC2-Classic is gone).
     replace_on = frozenset({"Domain"})

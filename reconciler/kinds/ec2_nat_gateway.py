@@ -23,6 +23,7 @@ from reconciler.kinds import mapper
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind, owned_by
 from reconciler.kinds.ec2_vpc import EC2_TAGS
+from reconciler.kinds.listing import Listing
 
 _LIVE = ("pending", "available")
 # What AWS answers for a gateway that AWS's own dependency rules say must come first.
@@ -36,6 +37,8 @@ class NatGatewayFailed(ReconcilerError):
 
 class NatGateway(DeclaredKind):
     type_name = "AWS::EC2::NatGateway"
+    listing = Listing("ec2", "DescribeNatGateways", "NatGateways[?!contains("
+                      "['deleted', 'deleting', 'failed'], State)].NatGatewayId")
     managed_properties = frozenset({"SubnetId", "AllocationId", "ConnectivityType", "Tags"})
 
     service, identifier = "ec2", "NatGatewayId"

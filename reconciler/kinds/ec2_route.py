@@ -11,6 +11,8 @@ from typing import Any
 
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.ec2_vpc import default_vpc_ids
+from reconciler.kinds.listing import pages
 
 _REPLACE = "replace_route"
 _TARGETS = ("GatewayId", "NatGatewayId")
@@ -59,3 +61,13 @@ class Route(DeclaredKind):
         table, _, destination = physical_id.partition("|")
         with self.gone_is_done():
             self.client.delete_route(RouteTableId=table, DestinationCidrBlock=destination)
+
+    def list_physical_ids(self) -> list[str]:
+        """Routes someone created (not the local route, not propagated), IPv4, outside the
+        default VPC."""
+        defaults = default_vpc_ids(self.client)
+        return [f"{t['RouteTableId']}|{r['DestinationCidrBlock']}"
+                for page in pages(self.client, "DescribeRouteTables", {})
+                for t in page["RouteTables"] if t.get("VpcId") not in defaults
+                for r in t.get("Routes", ())
+                if r.get("Origin") == "CreateRoute" and r.get("DestinationCidrBlock")]

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from reconciler.kinds.declared import Call, DeclaredKind
 from reconciler.kinds.ec2_vpc import EC2_TAGS
+from reconciler.kinds.listing import Listing
 
 
 class RouteTable(DeclaredKind):
     type_name = "AWS::EC2::RouteTable"
+    listing = Listing("ec2", "DescribeRouteTables",
+                      "RouteTables[?!(Associations[?Main])].RouteTableId")
     managed_properties = frozenset({"VpcId", "Tags"})
 
     service, identifier = "ec2", "RouteTableId"

@@ -19,6 +19,7 @@ from reconciler.kinds import ec2_security_group_rules as rules
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
 from reconciler.kinds.ec2_vpc import EC2_TAGS
+from reconciler.kinds.listing import Listing
 from reconciler.kinds.model_shapes import method_name
 
 _LISTS = {"SecurityGroupIngress": False, "SecurityGroupEgress": True}  # property -> egress
@@ -27,6 +28,8 @@ _MEMBERS = {"SecurityGroupIngress": "IpPermissions", "SecurityGroupEgress": "IpP
 
 class SecurityGroup(DeclaredKind):
     type_name = "AWS::EC2::SecurityGroup"
+    listing = Listing("ec2", "DescribeSecurityGroups",
+                      "SecurityGroups[?GroupName != 'default'].GroupId")
     managed_properties = frozenset({
         "GroupDescription", "GroupName", "VpcId", "SecurityGroupIngress",
         "SecurityGroupEgress", "Tags",

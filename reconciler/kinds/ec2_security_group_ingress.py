@@ -38,6 +38,8 @@ def _group_named(value: Any) -> str | None:
 
 
 class SecurityGroupRule(DeclaredKind):
+    unlisted = ("a group's rules are imported inside it, as its SecurityGroupIngress and "
+                "SecurityGroupEgress (import AWS::EC2::SecurityGroup)")
     """The standalone rule kinds: ``egress`` says which direction."""
 
     egress: ClassVar[bool]

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from reconciler.kinds.declared import Call, DeclaredKind
 from reconciler.kinds.ec2_vpc import EC2_TAGS
+from reconciler.kinds.listing import Listing
 
 
 class Subnet(DeclaredKind):
     type_name = "AWS::EC2::Subnet"
+    listing = Listing("ec2", "DescribeSubnets", "Subnets[?!DefaultForAz].SubnetId")
     managed_properties = frozenset({
         "VpcId", "CidrBlock", "AvailabilityZone", "MapPublicIpOnLaunch", "Tags",
     })

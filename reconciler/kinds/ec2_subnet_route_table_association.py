@@ -12,10 +12,13 @@ from typing import Any
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import Listing
 
 
 class SubnetRouteTableAssociation(DeclaredKind):
     type_name = "AWS::EC2::SubnetRouteTableAssociation"
+    listing = Listing("ec2", "DescribeRouteTables",
+                      "RouteTables[].Associations[] | [?!Main && SubnetId].SubnetId")
     managed_properties = frozenset({"SubnetId", "RouteTableId"})
     # CloudFormation replaces the association; ReplaceRouteTableAssociation moves it at once.
     in_place = frozenset({"RouteTableId"})

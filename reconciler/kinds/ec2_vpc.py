@@ -7,13 +7,17 @@ the ownership tags the create call itself sets.
 
 from __future__ import annotations
 
+from typing import Any
+
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+from reconciler.kinds.listing import Listing
 
 EC2_TAGS = TagCalls("CreateTags", "DeleteTags", result="Tags", param="Resources")
 
 
 class Vpc(DeclaredKind):
     type_name = "AWS::EC2::VPC"
+    listing = Listing("ec2", "DescribeVpcs", "Vpcs[?!IsDefault].VpcId")
     managed_properties = frozenset({
         "CidrBlock", "EnableDnsHostnames", "EnableDnsSupport", "InstanceTenancy", "Tags",
     })
@@ -45,3 +49,9 @@ class Vpc(DeclaredKind):
         "CidrBlockAssociations": "CidrBlockAssociationSet[].AssociationId",
         "Ipv6CidrBlocks": "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock",
     }
+
+
+def default_vpc_ids(client: Any) -> set[str]:
+    """The region's default VPC (AWS made it, and what comes with it): never imported."""
+    answer = client.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])
+    return {str(v["VpcId"]) for v in answer.get("Vpcs", ())}

@@ -13,6 +13,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
 from reconciler.kinds.ec2_vpc import EC2_TAGS
+from reconciler.kinds.listing import Listing
 
 _LISTS = {"RouteTableIds": "RouteTableIds", "SubnetIds": "SubnetIds",
           "SecurityGroupIds": "SecurityGroupIds"}
@@ -22,6 +23,8 @@ _GONE_STATES = frozenset({"deleting", "deleted", "rejected", "failed", "expired"
 
 class VpcEndpoint(DeclaredKind):
     type_name = "AWS::EC2::VPCEndpoint"
+    listing = Listing("ec2", "DescribeVpcEndpoints", "VpcEndpoints[?!contains("
+                      "['deleted', 'Deleted', 'deleting', 'Deleting'], State)].VpcEndpointId")
     managed_properties = frozenset({
         "VpcId", "ServiceName", "VpcEndpointType", "RouteTableIds", "SubnetIds",
         "SecurityGroupIds", "PrivateDnsEnabled", "PolicyDocument", "Tags",

@@ -14,6 +14,8 @@ from botocore.exceptions import ClientError
 
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.ec2_vpc import default_vpc_ids
+from reconciler.kinds.listing import pages
 
 _SEPARATOR = "|"
 
@@ -63,3 +65,11 @@ class VpcGatewayAttachment(DeclaredKind):
         except ClientError as exc:
             if not self._gone(exc):
                 raise
+
+    def list_physical_ids(self) -> list[str]:
+        """Each gateway's attachment, but the default VPC's."""
+        defaults = default_vpc_ids(self.client)
+        return [f"{g['InternetGatewayId']}{_SEPARATOR}{a['VpcId']}"
+                for page in pages(self.client, "DescribeInternetGateways", {})
+                for g in page["InternetGateways"] for a in g.get("Attachments", ())
+                if a.get("VpcId") and a["VpcId"] not in defaults]

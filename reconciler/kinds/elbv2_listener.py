@@ -84,6 +84,13 @@ class Listener(DeclaredKind):
         return next((arn for arn, tags in tagged(client, arns)
                      if owned_by(tags, owner, logical_id)), None)
 
+    def list_physical_ids(self) -> list[str]:
+        """Listeners of every load balancer: one DescribeListeners per balancer."""
+        paginator = self.client.get_paginator("describe_listeners")
+        return [str(listener["ListenerArn"]) for arn in load_balancer_arns(self.client)
+                for page in paginator.paginate(LoadBalancerArn=arn)
+                for listener in page.get("Listeners", ())]
+
 
 def _action_problems(action: Any, path: str) -> list[tuple[str, str]]:
     if not isinstance(action, dict) or is_intrinsic(action.get("Type")):

@@ -19,6 +19,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call
 from reconciler.kinds.elbv2_common import ELBV2_TAGS, NamedByArn, attributes_as_declared
+from reconciler.kinds.listing import Listing
 
 
 class LoadBalancerFailed(ReconcilerError):
@@ -27,6 +28,7 @@ class LoadBalancerFailed(ReconcilerError):
 
 class LoadBalancer(NamedByArn):
     type_name = "AWS::ElasticLoadBalancingV2::LoadBalancer"
+    listing = Listing("elbv2", "DescribeLoadBalancers", "LoadBalancers[].LoadBalancerArn")
     managed_properties = frozenset({
         "Name", "Type", "Scheme", "Subnets", "SecurityGroups", "IpAddressType",
         "LoadBalancerAttributes", "Tags",

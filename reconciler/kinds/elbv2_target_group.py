@@ -17,6 +17,7 @@ from typing import Any
 from reconciler.kinds.base import Observation, Props, is_intrinsic
 from reconciler.kinds.declared import Call
 from reconciler.kinds.elbv2_common import ELBV2_TAGS, NamedByArn, attributes_as_declared
+from reconciler.kinds.listing import Listing
 
 _HEALTH = Call("ModifyTargetGroup")  # one call for every health check setting
 _TARGET_KEYS = ("Id", "Port", "AvailabilityZone")
@@ -28,6 +29,7 @@ _NETWORK = ("Port", "Protocol", "VpcId")
 
 class TargetGroup(NamedByArn):
     type_name = "AWS::ElasticLoadBalancingV2::TargetGroup"
+    listing = Listing("elbv2", "DescribeTargetGroups", "TargetGroups[].TargetGroupArn")
     managed_properties = frozenset({
         "Name", "TargetType", "Port", "Protocol", "ProtocolVersion", "VpcId", "IpAddressType",
         "HealthCheckEnabled", "HealthCheckIntervalSeconds", "HealthCheckPath",

@@ -20,6 +20,7 @@ from reconciler.aws.eventual import is_not_found
 from reconciler.aws.normalize import canonical_policy, uses_policy_variables
 from reconciler.kinds.base import Observation, Props, is_intrinsic
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, owned_by
+from reconciler.kinds.listing import Listing
 from reconciler.kinds.policy_checks import policy_issues
 
 _MIN_SESSION = 3600
@@ -28,6 +29,8 @@ _UPDATE_ROLE = "update_role_settings"
 
 class IamRole(DeclaredKind):
     type_name = "AWS::IAM::Role"
+    listing = Listing("iam", "ListRoles", "Roles[?!starts_with(Path, '/aws-service-role/')"
+                      " && !starts_with(Path, '/aws-reserved/')].RoleName")
     managed_properties = frozenset({
         "RoleName", "Path", "AssumeRolePolicyDocument", "Policies", "ManagedPolicyArns",
         "Description", "MaxSessionDuration", "PermissionsBoundary", "Tags",

@@ -10,12 +10,15 @@ import re
 
 from reconciler.kinds.base import Props
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import Listing
 
 _ALIAS_NAME = re.compile(r"^alias/[a-zA-Z0-9:/_-]+$")
 
 
 class KmsAlias(DeclaredKind):
     type_name = "AWS::KMS::Alias"
+    listing = Listing("kms", "ListAliases",
+                      "Aliases[?!starts_with(AliasName, 'alias/aws/')].AliasName")
     managed_properties = frozenset({"AliasName", "TargetKeyId"})
     # Users write the target as a key ID or a key ARN; AWS reports the ID.
     identifier_paths = frozenset({"/TargetKeyId"})

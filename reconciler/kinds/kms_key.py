@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws.normalize import tags_to_dict
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, owned_by
+from reconciler.kinds.listing import pages
 
 _POLICY = Call("PutKeyPolicy", {"PolicyName": "default"}, {"/KeyPolicy": "Policy"})
 
@@ -91,6 +92,22 @@ class KmsKey(DeclaredKind):
                 if owned_by(tags_to_dict(listed, "TagKey", "TagValue"), owner, logical_id):
                     return str(key["KeyId"])
         return None
+
+    def list_physical_ids(self) -> list[str]:
+        """Customer managed keys not scheduled for deletion: ListKeys tells neither, so one
+        DescribeKey per key. The targets of ``alias/aws/`` aliases are AWS managed too (moto
+        calls them CUSTOMER)."""
+        aws_managed = {a.get("TargetKeyId") for page in pages(self.client, "ListAliases", {})
+                       for a in page["Aliases"] if a["AliasName"].startswith("alias/aws/")}
+        found = []
+        for page in self.client.get_paginator("list_keys").paginate():
+            for key in page["Keys"]:
+                if key["KeyId"] in aws_managed:
+                    continue
+                meta = self.client.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+                if meta.get("KeyManager") != "AWS" and not _pending_deletion(meta):
+                    found.append(str(key["KeyId"]))
+        return found
 
 
 def _pending_deletion(resource: dict[str, Any]) -> bool:

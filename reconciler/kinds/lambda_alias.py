@@ -23,6 +23,7 @@ from reconciler.aws.eventual import error_code
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation, Props, is_intrinsic
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import Listing, list_ids
 
 _CONCURRENCY = "ProvisionedConcurrencyConfig"
 _EXECUTIONS = "ProvisionedConcurrentExecutions"
@@ -200,3 +201,12 @@ class LambdaAlias(DeclaredKind):
                     problems.append((f"/RoutingConfig/AdditionalVersionWeights/{i}"
                                      "/FunctionWeight", "must be between 0 and 1"))
         return problems
+
+    def list_physical_ids(self) -> list[str]:
+        """Aliases of every function: one ListAliases per function."""
+        functions = list_ids(self.aws, Listing("lambda", "ListFunctions",
+                                               "Functions[].FunctionName"))
+        paginator = self.client.get_paginator("list_aliases")
+        return [f"{function}:{alias['Name']}" for function in functions
+                for page in paginator.paginate(FunctionName=function)
+                for alias in page.get("Aliases", ())]

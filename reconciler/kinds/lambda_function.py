@@ -22,6 +22,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.kinds import lambda_code
 from reconciler.kinds.base import Observation, Props, is_intrinsic
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+from reconciler.kinds.listing import Listing
 
 # UpdateFunctionConfiguration sets these in one call; code and architectures go through
 # UpdateFunctionCode, reserved concurrency through its own calls.
@@ -41,6 +42,7 @@ class FunctionFailed(ReconcilerError):
 
 class LambdaFunction(DeclaredKind):
     type_name = "AWS::Lambda::Function"
+    listing = Listing("lambda", "ListFunctions", "Functions[].FunctionName")
     managed_properties = frozenset({
         "FunctionName", "Runtime", "Handler", "Role", "Code", "MemorySize", "Timeout",
         "Environment", "VpcConfig", "KmsKeyArn", "Architectures",

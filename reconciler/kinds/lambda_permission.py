@@ -58,6 +58,8 @@ def _principal(principal: Any, declared: Any) -> Any:
 
 class LambdaPermission(DeclaredKind):
     type_name = "AWS::Lambda::Permission"
+    unlisted = ("a permission is a statement of its function's resource policy, with no ID "
+                "outside it; not listed yet, declare it next to the imported function")
     managed_properties = frozenset({"FunctionName", *_STATEMENT})
     replacement_safe = True
 

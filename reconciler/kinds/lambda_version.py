@@ -56,6 +56,8 @@ def differences(version: dict[str, Any], latest: dict[str, Any]) -> list[str]:
 
 class LambdaVersion(DeclaredKind):
     type_name = "AWS::Lambda::Version"
+    unlisted = ("a published version is a snapshot of its function, not configured on its own; "
+                "import the function and declare the versions to publish")
     managed_properties = frozenset({"FunctionName", "Description", "CodeSha256"})
     replacement_safe = True
     update_replace_policy = "Retain"

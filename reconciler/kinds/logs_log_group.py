@@ -6,10 +6,12 @@ A no-drift observe costs DescribeLogGroups and ListTagsForResource.
 from __future__ import annotations
 
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+from reconciler.kinds.listing import Listing
 
 
 class LogGroup(DeclaredKind):
     type_name = "AWS::Logs::LogGroup"
+    listing = Listing("logs", "DescribeLogGroups", "logGroups[].logGroupName")
     managed_properties = frozenset({"LogGroupName", "KmsKeyId", "RetentionInDays", "Tags"})
     identifier_paths = frozenset({"/KmsKeyId"})
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.kinds.base import Observation, Props, is_intrinsic
 from reconciler.kinds.declared import Call
+from reconciler.kinds.listing import Listing
 from reconciler.kinds.rds_common import RdsStatusKind, tags_by_arn
 
 _MODIFY = "modify_cluster"
@@ -23,6 +24,7 @@ _MODIFY = "modify_cluster"
 
 class DBCluster(RdsStatusKind):
     type_name = "AWS::RDS::DBCluster"
+    listing = Listing("rds", "DescribeDBClusters", "DBClusters[].DBClusterIdentifier")
     managed_properties = frozenset({
         "DBClusterIdentifier", "Engine", "EngineVersion", "ServerlessV2ScalingConfiguration",
         "StorageEncrypted", "KmsKeyId", "MasterUsername", "MasterUserPassword",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from reconciler.kinds.base import Props
 from reconciler.kinds.declared import Call
+from reconciler.kinds.listing import Listing
 from reconciler.kinds.rds_common import RdsStatusKind, tags_by_arn
 
 _MODIFY = Call("ModifyDBInstance", {"ApplyImmediately": True})
@@ -20,6 +21,7 @@ _MODIFY = Call("ModifyDBInstance", {"ApplyImmediately": True})
 
 class DBInstance(RdsStatusKind):
     type_name = "AWS::RDS::DBInstance"
+    listing = Listing("rds", "DescribeDBInstances", "DBInstances[].DBInstanceIdentifier")
     managed_properties = frozenset({
         "DBInstanceIdentifier", "DBClusterIdentifier", "DBInstanceClass", "Engine",
         "PubliclyAccessible", "EnablePerformanceInsights", "PerformanceInsightsKMSKeyId",

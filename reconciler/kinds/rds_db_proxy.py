@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from reconciler.kinds.base import Props, is_intrinsic
 from reconciler.kinds.declared import Call
+from reconciler.kinds.listing import Listing
 from reconciler.kinds.rds_common import RdsStatusKind, tags_by_arn
 
 _MODIFY = Call("ModifyDBProxy", renames={"/VpcSecurityGroupIds": "SecurityGroups"})
@@ -17,6 +18,7 @@ _MODIFY = Call("ModifyDBProxy", renames={"/VpcSecurityGroupIds": "SecurityGroups
 
 class DBProxy(RdsStatusKind):
     type_name = "AWS::RDS::DBProxy"
+    listing = Listing("rds", "DescribeDBProxies", "DBProxies[].DBProxyName")
     managed_properties = frozenset({
         "DBProxyName", "EngineFamily", "Auth", "RoleArn", "VpcSubnetIds",
         "VpcSecurityGroupIds", "RequireTLS", "IdleClientTimeout", "DebugLogging", "Tags",

@@ -15,6 +15,7 @@ from typing import Any
 
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import Listing, list_ids, pages
 from reconciler.kinds.rds_common import tags_by_arn
 
 _POOL = {"/ConnectionPoolConfigurationInfo": "ConnectionPoolConfig"}
@@ -95,3 +96,12 @@ class DBProxyTargetGroup(DeclaredKind):
                                               "connects to (DBInstanceIdentifiers are not "
                                               "managed yet)")]
         return []
+
+    def list_physical_ids(self) -> list[str]:
+        """The target group of every proxy (AWS makes one, "default", with the proxy)."""
+        proxies = list_ids(self.aws, Listing("rds", "DescribeDBProxies",
+                                             "DBProxies[].DBProxyName"))
+        return [f"{proxy}|{group['TargetGroupName']}" for proxy in proxies
+                for page in pages(self.client, "DescribeDBProxyTargetGroups",
+                                  {"DBProxyName": proxy})
+                for group in page.get("TargetGroups", ())]

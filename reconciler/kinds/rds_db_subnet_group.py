@@ -12,6 +12,7 @@ from typing import Any
 
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import Listing
 from reconciler.kinds.rds_common import generated_identifier, tags_by_arn
 
 _MODIFY = "modify_group"
@@ -19,6 +20,8 @@ _MODIFY = "modify_group"
 
 class DBSubnetGroup(DeclaredKind):
     type_name = "AWS::RDS::DBSubnetGroup"
+    listing = Listing("rds", "DescribeDBSubnetGroups",
+                      "DBSubnetGroups[?DBSubnetGroupName != 'default'].DBSubnetGroupName")
     managed_properties = frozenset({"DBSubnetGroupName", "DBSubnetGroupDescription",
                                     "SubnetIds", "Tags"})
 

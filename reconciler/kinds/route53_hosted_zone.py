@@ -21,6 +21,7 @@ from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, dns_name
 from reconciler.kinds import mapper
 from reconciler.kinds.base import Observation, Props, TransientError
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import Listing
 from reconciler.kinds.model_shapes import token_for
 
 _PREFIX = "/hostedzone/"
@@ -34,6 +35,8 @@ def zone_id(value: str) -> str:
 
 class HostedZone(DeclaredKind):
     type_name = "AWS::Route53::HostedZone"
+    listing = Listing("route53", "ListHostedZones", "HostedZones[].Id",
+                      drop_prefix="/hostedzone/")
     managed_properties = frozenset({"Name", "HostedZoneConfig", "HostedZoneTags"})
     # Beyond CloudFormation's handlers: the create's lookup by CallerReference, find's tags.
     extra_permissions = frozenset({"route53:ListHostedZonesByName",

@@ -24,6 +24,7 @@ from reconciler.aws.normalize import dns_name
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Observation, Props, TransientError, is_intrinsic
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import pages
 from reconciler.kinds.route53_hosted_zone import zone_id
 
 _UPSERT = "upsert"
@@ -196,6 +197,22 @@ class RecordSet(DeclaredKind):
                 problems.append(("/AliasTarget/HostedZoneId",
                                  f"a CloudFront alias target's zone is {CLOUDFRONT_ZONE}"))
         return problems
+
+    def list_physical_ids(self) -> list[str]:
+        """Records of every zone, but the SOA and NS records AWS made at its apex and
+        weighted or routed ones (a SetIdentifier is not managed here)."""
+        found = []
+        paginator = self.client.get_paginator("list_resource_record_sets")
+        for page in pages(self.client, "ListHostedZones", {}):
+            for zone in page["HostedZones"]:
+                apex, zone_id_ = dns_name(zone["Name"]), zone_id(zone["Id"])
+                for records in paginator.paginate(HostedZoneId=zone_id_):
+                    for record in records["ResourceRecordSets"]:
+                        name, kind = dns_name(record["Name"]), record["Type"]
+                        if (name == apex and kind in ("SOA", "NS")) or "SetIdentifier" in record:
+                            continue
+                        found.append(f"{zone_id_}|{name}|{kind}")
+        return found
 
 
 def _record_set(name: str, kind: str, props: Props) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from reconciler.kinds import s3_bucket_lifecycle as lifecycle
 from reconciler.kinds import s3_bucket_settings as settings
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+from reconciler.kinds.listing import Listing
 from reconciler.kinds.s3_bucket_checks import bucket_name_issues
 
 __all__ = ["S3Bucket", "bucket_name_issues"]
@@ -54,6 +55,7 @@ _OBJECT_LOCK = "write_object_lock"
 
 class S3Bucket(DeclaredKind):
     type_name = "AWS::S3::Bucket"
+    listing = Listing("s3", "ListBuckets", "Buckets[].Name")
     managed_properties = frozenset({
         "BucketName", "VersioningConfiguration", "BucketEncryption",
         "PublicAccessBlockConfiguration", "LifecycleConfiguration", "OwnershipControls", "Tags",

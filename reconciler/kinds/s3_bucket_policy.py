@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reconciler.kinds.base import Props
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import Listing, list_ids
 from reconciler.kinds.policy_checks import policy_issues
 
 _PUT = Call("PutBucketPolicy", renames={"/PolicyDocument": "Policy"})
@@ -28,3 +29,8 @@ class S3BucketPolicy(DeclaredKind):
     def validate(cls, props: Props) -> list[tuple[str, str]]:
         # moto stores any string as a policy; AWS answers MalformedPolicy. Catch it here.
         return policy_issues(props.get("PolicyDocument"), "/PolicyDocument", "resource")
+
+    def list_physical_ids(self) -> list[str]:
+        """Buckets that have a policy: ListBuckets, then one GetBucketPolicy per bucket."""
+        buckets = list_ids(self.aws, Listing("s3", "ListBuckets", "Buckets[].Name"))
+        return [name for name in buckets if self.read_or_none(name)]

@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws.eventual import error_code
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind
+from reconciler.kinds.listing import Listing
 
 _LAMBDA_ARN = re.compile(r"^arn:[a-z-]+:lambda:[a-z0-9-]+:\d{12}:function:[\w-]+(:[\w$-]+)?$")
 _SCHEDULE = re.compile(r"^(rate\(\d+ (hour|hours|day|days)\)|cron\(.+\))$")
@@ -26,6 +27,8 @@ _ROTATE = Call("RotateSecret", {"RotateImmediately": True})
 
 class RotationSchedule(DeclaredKind):
     type_name = "AWS::SecretsManager::RotationSchedule"
+    listing = Listing("secretsmanager", "ListSecrets",
+                      "SecretList[?RotationEnabled && !OwningService].Name")
     managed_properties = frozenset({
         "SecretId", "RotationLambdaARN", "RotationRules", "RotateImmediatelyOnUpdate",
     })

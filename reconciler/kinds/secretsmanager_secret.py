@@ -34,6 +34,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.kinds import secretsmanager_secret_value as secret_value
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, kms_key_as_declared, owned_by
+from reconciler.kinds.listing import Listing
 
 # CloudFormation's recovery window: a deleted secret can be restored for 30 days.
 RECOVERY_WINDOW_DAYS = 30
@@ -50,6 +51,7 @@ _UPDATE = Call("UpdateSecret")
 
 class Secret(DeclaredKind):
     type_name = "AWS::SecretsManager::Secret"
+    listing = Listing("secretsmanager", "ListSecrets", "SecretList[?!OwningService].Name")
     managed_properties = frozenset({
         "Name", "Description", "KmsKeyId", "GenerateSecretString", "SecretString", "Tags",
     })

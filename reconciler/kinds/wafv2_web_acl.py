@@ -28,6 +28,7 @@ from reconciler.aws.eventual import error_code
 from reconciler.kinds import mapper
 from reconciler.kinds.base import Observation, Props, TransientError, is_intrinsic
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+from reconciler.kinds.listing import Listing
 
 _SEPARATOR = "|"
 _UPDATE = "update_web_acl"
@@ -50,6 +51,8 @@ class WebAclObservation(Observation):
 
 class WebAcl(DeclaredKind):
     type_name = "AWS::WAFv2::WebACL"
+    listing = Listing("wafv2", "ListWebACLs", "WebACLs[].join('|', [Name, Id, 'REGIONAL'])",
+                      {"Scope": "REGIONAL"})
     managed_properties = frozenset({
         "Name", "Scope", "DefaultAction", "Rules", "VisibilityConfig", "Description", "Tags",
     })

@@ -39,6 +39,9 @@ def association_problems(props: Props) -> list[tuple[str, str]]:
 
 class WebAclAssociation(DeclaredKind):
     type_name = "AWS::WAFv2::WebACLAssociation"
+    unlisted = ("an association exists only between a web ACL and a resource, and listing an "
+                "ACL's resources (ListResourcesForWebACL) is not implemented yet; declare it "
+                "next to the imported web ACL")
     managed_properties = frozenset({"ResourceArn", "WebACLArn"})
 
     # GetWebACLForResource reads by the resource and answers the web ACL (its ARN).

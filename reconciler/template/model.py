@@ -34,6 +34,9 @@ class ReconcilerSettings:
     ignore_drift: tuple[str, ...] = ()
     adopt: bool = False
     allow_replace: bool = False
+    # The existing resource this entry is, for kinds whose ID no property names (a VPC's
+    # vpc-...): what ``import --type`` writes so that Adopt finds it.
+    physical_id: str | None = None
 
 
 @dataclass

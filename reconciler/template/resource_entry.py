@@ -14,7 +14,7 @@ ATTRIBUTES = ("Type", "Properties", "DependsOn", "DeletionPolicy", "UpdateReplac
               "Condition", "Metadata")
 # Snapshot only for kinds that declare ``supports_snapshot`` (checked by the loader).
 POLICIES = ("Delete", "Retain", "Snapshot")
-SETTINGS = ("Mode", "IgnoreDrift", "Adopt", "AllowReplace")
+SETTINGS = ("Mode", "IgnoreDrift", "Adopt", "AllowReplace", "PhysicalId")
 
 
 @dataclass
@@ -129,9 +129,15 @@ def _settings(value: Any, line: int, problems: list[tuple[int, str]]) -> Reconci
             problems.append((at(key), f"Metadata.Reconciler.{key} must be true or false"))
             flag = False
         flags[key] = flag
+    physical_id = value.get("PhysicalId")
+    if physical_id is not None and not (isinstance(physical_id, str) and physical_id):
+        problems.append((at("PhysicalId"), "Metadata.Reconciler.PhysicalId must be the "
+                                           "resource's physical ID, a string"))
+        physical_id = None
     return ReconcilerSettings(
         mode=mode,
         ignore_drift=tuple(p for p in ignore if isinstance(p, str) and p.startswith("/")),
         adopt=flags["Adopt"],
         allow_replace=flags["AllowReplace"],
+        physical_id=physical_id,
     )
