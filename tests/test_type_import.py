@@ -189,7 +189,7 @@ def test_filters_and_owners_and_what_aws_made_itself(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize("args,message", [
-    (["--type", "AWS::SQS::Queue"], "--type AWS::SQS::Queue: not a type the reconciler manages"),
+    (["--type", "AWS::SNS::Topic"], "--type AWS::SNS::Topic: not a type the reconciler manages"),
     (["--type", "AWS::EC2::SecurityGroupIngress"],
      "--type AWS::EC2::SecurityGroupIngress: cannot be listed: a group's rules are imported "
      "inside it"),

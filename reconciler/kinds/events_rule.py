@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.kinds import mapper
 from reconciler.kinds.base import Props
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+from reconciler.kinds.listing import Listing
 
 _RULE_FIELDS = ("Description", "EventPattern", "ScheduleExpression", "State", "RoleArn")
 DEFAULT_BUS = "default"
@@ -32,6 +33,8 @@ class Rule(DeclaredKind):
     replace_on = frozenset({"EventBusName"})  # a rule lives on one bus
 
     service, identifier, name = "events", "Name", "Name"
+    # The default bus; rules a service manages for itself (ManagedBy) are not anyone's.
+    listing = Listing("events", "ListRules", "Rules[?!ManagedBy].Name")
     read_call = Call("DescribeRule")
     create_call = Call("PutRule")
     delete_call = Call("DeleteRule")

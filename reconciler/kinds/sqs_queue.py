@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from reconciler.kinds.base import Observation, Props, TransientError
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+from reconciler.kinds.listing import Listing
 
 _INTEGERS = frozenset({"DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
                        "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout",
@@ -56,6 +57,7 @@ class Queue(DeclaredKind):
     attributes_ref_is_id = False  # Ref is the URL, known only once SQS made the queue
 
     service, identifier, name = "sqs", "QueueUrl", "QueueName"
+    listing = Listing("sqs", "ListQueues", "QueueUrls[]")
     read_call = Call("GetQueueAttributes", args={"AttributeNames": ["All"]})
     create_call = Call("CreateQueue", renames={f"/{a}": "Attributes" for a in ATTRIBUTES})
     delete_call = Call("DeleteQueue")

@@ -19,6 +19,8 @@ _SEPARATOR = ","  # queue URLs never hold one
 
 
 class QueuePolicy(DeclaredKind):
+    unlisted = ("a queue policy is its queues' Policy attribute, with no ID of its own: "
+                "list the queues (AWS::SQS::Queue) instead")
     type_name = "AWS::SQS::QueuePolicy"
     managed_properties = frozenset({"PolicyDocument", "Queues"})
     policy_paths = frozenset({"/PolicyDocument"})
