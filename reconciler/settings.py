@@ -96,6 +96,7 @@ class WorkerSettings:
     listen: str = "127.0.0.1:9108"
     webhook_secret_file: str | None = None
     shutdown_timeout: float = 60.0
+    notify: tuple[str, ...] = ()  # notification endpoints (secrets: never logged in full)
     source: SourceSettings = field(default_factory=SourceSettings)
 
 
@@ -110,6 +111,7 @@ class Settings:
     local: bool = False
     output: str = "text"
     stats: bool = False
+    base: str | None = None  # plan --base: only what differs from this git revision
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     stack_import: StackImportSettings = field(default_factory=StackImportSettings)
@@ -138,7 +140,8 @@ class Flag:
     """One command-line flag: the commands that take it and the settings field it fills.
 
     ``kind`` is ``value`` (takes an argument), ``switch`` (present or not) or
-    ``repeat`` (KEY=VALUE, repeatable; the variable holds one per line).
+    ``repeat`` (KEY=VALUE, repeatable; the variable holds one per line) or ``list``
+    (repeatable values; the variable holds several, comma- or space-separated).
     """
 
     name: str  # "--max-deletes", or "path" for the positional PATH
@@ -188,7 +191,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("path", "path", TREE_COMMANDS, "desired-state file or folder"),
     Flag("--path", "path", ("run",), "desired-state folder inside the repository"),
     Flag("--output", "output", ("plan", "apply", "status", "render"), "output format",
-         choices=("text", "json"), command_choices={"render": ("yaml", "json")}),
+         choices=("text", "json"), command_choices={"render": ("yaml", "json"),
+                                                    "plan": ("text", "json", "markdown")}),
+    Flag("--base", "base", ("plan",), "show only the resources whose declaration differs "
+         "from this git revision (the tree must sit in a git work tree)", metavar="REV"),
     Flag("--stats", "stats", ("plan", "apply"),
          "print AWS API calls and wall time to stderr at the end", kind="switch"),
     # Reconciling.
@@ -242,6 +248,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--shutdown-timeout", "worker.shutdown_timeout", ("run",),
          "longest wait for the resource in flight at shutdown", parse=parse_duration,
          metavar="DURATION"),
+    Flag("--notify", "worker.notify", ("run",), "send notifications to URL: a Slack incoming "
+         "webhook or any endpoint taking JSON (repeatable; the variable takes several, comma- "
+         "or space-separated)", kind="list", metavar="URL"),
     # Moving a CloudFormation stack over.
     Flag("--stack", "stack_import.stack", ("import",), "the CloudFormation stack to import",
          metavar="NAME"),
@@ -294,12 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add(parser: argparse.ArgumentParser, flag: Flag, command: str) -> None:
     default = flag.default_for(command)
-    shown = "" if default in (None, False, "") or flag.kind == "repeat" else f"default {default}; "
+    plain = default in (None, False, "") or flag.kind in ("repeat", "list")
+    shown = "" if plain else f"default {default}; "
     help_text = f"{flag.help} ({shown}env {flag.env})"
     # Defaults stay None here: Settings.from_arguments tells "not given" from "given".
     if flag.kind == "switch":
         parser.add_argument(flag.name, action="store_true", default=None, help=help_text)
-    elif flag.kind == "repeat":
+    elif flag.kind in ("repeat", "list"):
         parser.add_argument(flag.name, action="append", type=flag.parse, default=None,
                             metavar=flag.metavar, help=help_text)
     elif not flag.name.startswith("-"):
@@ -336,6 +346,12 @@ def _value(flag: Flag, command: str, given: Any, environ: Mapping[str, str]) -> 
         lines = [line for line in environ.get(flag.env, "").splitlines() if line.strip()]
         pairs = [_from_env(flag, line) for line in lines] + list(given or [])
         return MappingProxyType(dict(pairs))
+    if flag.kind == "list":
+        # The command line replaces the variable: a list has no key to merge by.
+        if given:
+            return tuple(given)
+        return tuple(_from_env(flag, item) for item in
+                     environ.get(flag.env, "").replace(",", " ").split())
     if given is not None:
         return given
     if flag.env not in environ:
