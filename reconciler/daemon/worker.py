@@ -24,6 +24,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from reconciler.aws.clients import AwsClients, AwsUnreachable
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.notify import Notifications
+from reconciler.daemon.notify_conditions import from_git, no_echo_values
 from reconciler.daemon.reporting import ResourceSeries, RunReporter
 from reconciler.daemon.source import GitSource, SourceError
 from reconciler.engine import reconcile
@@ -68,6 +70,8 @@ class Worker:
         self._pending_resources: dict[str, tuple[float | None, str]] = {}
         self._waiting: set[str] = set()
         self._pending_due: set[str] = set()  # asked for by the pending job, not yet reconciled
+        self.notifications = Notifications(settings.worker.notify, store, metrics, log,
+                                           settings.owner)
 
     @property
     def log(self) -> Any:
@@ -209,6 +213,7 @@ class Worker:
             return
         self._good = (revision, template)
         self._last_errors = []
+        self.notifications.revision_valid(revision)
         self.metrics.set_desired_valid(True)
         self.store.set_meta("desired_valid", "1")
         self.store.set_meta("desired_errors", "[]")
@@ -220,6 +225,7 @@ class Worker:
         self.store.set_meta("desired_errors", json.dumps(errors))
         for error in errors:
             self.log.error("invalid desired state", invalid_revision=revision, error=error)
+        self.notifications.revision_invalid(revision, errors)
 
     # --- reconcile ----------------------------------------------------------------------------
 
@@ -261,12 +267,20 @@ class Worker:
         settings = self.settings.engine(revision)
         reporter = RunReporter(self.metrics, self.log, self._series,
                                full=scope is None)
+        notices = self.notifications.cycle(scope is None, from_git(previous, revision, template),
+                                           no_echo_values(template))
+
+        def planned(plan: Plan) -> None:
+            reporter.on_plan(plan)
+            notices.on_plan(plan)
+
         started = time.time()
         result = reconcile.apply(template, self.store, self.kinds, resolve, self.pseudo,
                                  settings, command="run", listener=reporter.on_change,
-                                 should_stop=self.stop.is_set, on_planned=reporter.on_plan,
+                                 should_stop=self.stop.is_set, on_planned=planned,
                                  scope=scope, holds=holds)
         reporter.finished(result, started)
+        notices.finished(result)
         self.metrics.set_aws_reachable(self.clients.unreachable is None)
         self._track_pending(result, full=scope is None)
         if result.converged and not self._pending_resources:
@@ -300,7 +314,9 @@ class Worker:
         """No new work; let the resource in flight finish and be recorded. True if idle in time."""
         self.stop.set()
         self.scheduler.shutdown(wait=False)
-        return self._idle.wait(timeout)
+        idle = self._idle.wait(timeout)
+        self.notifications.close(min(5.0, timeout))  # what the last reconcile had to tell
+        return idle
 
 
 def _now() -> datetime:
