@@ -10,11 +10,11 @@ Webhook URLs are secrets: only scheme, host and port are ever logged.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import queue
 import random
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -60,7 +60,7 @@ class _Retry(Exception):
 def check_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        shown = masked_url(url) if "://" in url else url.split("/")[0] + "/…"
+        shown = masked_url(url) if "://" in url else url.split("/")[0] + "/..."
         raise ReconcilerError(f"--notify (or RECONCILER_NOTIFY) {shown!r}: not an http(s) URL "
                               "(the rest is not shown: webhook URLs are secrets)")
 
@@ -89,7 +89,9 @@ class Destination:
         self.delivery = delivery
         self.metrics = metrics
         self.log = log.bind(destination=self.shown)
-        self._queue: queue.Queue[Any] = queue.Queue(delivery.queue_size)
+        # Bounded by offer (queue_size), so that the end mark always fits behind the notices.
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._offering = threading.Lock()
         self._abort = threading.Event()
         self._opener = urllib.request.build_opener(_NoRedirect)
         self._thread = threading.Thread(target=self._run, name=f"notify {self.shown}",
@@ -98,23 +100,30 @@ class Destination:
 
     def offer(self, notice: Notice) -> None:
         """Never blocks: a full queue loses its oldest notice, not the newest."""
-        while True:
-            try:
-                self._queue.put_nowait(notice)
-                return
-            except queue.Full:
+        with self._offering:
+            while self._queue.qsize() >= self.delivery.queue_size:
                 try:
                     self._queue.get_nowait()
                 except queue.Empty:
-                    continue
+                    break
                 self.metrics.notification("dropped")
-                self.log.warning("notification dropped: queue full", queue=self._queue.maxsize)
+                self.log.warning("notification dropped: queue full",
+                                 queue=self.delivery.queue_size)
+            self._queue.put_nowait(notice)
 
     def close(self, timeout: float) -> None:
         """Deliver what is queued for up to ``timeout`` seconds, then give up on the rest."""
-        with contextlib.suppress(queue.Full):
-            self._queue.put(_STOP, timeout=timeout)
-        self._thread.join(timeout)
+        self.finish()
+        self.abandon(time.monotonic() + timeout)
+
+    def finish(self) -> None:
+        """No more notices: the thread ends once it has delivered what is queued."""
+        self._queue.put_nowait(_STOP)
+
+    def abandon(self, deadline: float) -> None:
+        """Wait until ``deadline`` for the queue to empty; then stop retrying, count the rest
+        as dropped."""
+        self._thread.join(max(0.0, deadline - time.monotonic()))
         self._abort.set()
         self._thread.join(1.0)
         left = 0
@@ -246,5 +255,9 @@ class Notifications:
             self.send(self.conditions.revision_valid(revision))
 
     def close(self, timeout: float = 5.0) -> None:
+        """Shutdown: every destination delivers what it holds, all within one ``timeout``."""
+        deadline = time.monotonic() + timeout
         for destination in self.destinations:
-            destination.close(timeout)
+            destination.finish()
+        for destination in self.destinations:
+            destination.abandon(deadline)

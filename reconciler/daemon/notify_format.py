@@ -50,7 +50,7 @@ def masked_url(url: str) -> str:
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "(unparsable URL)"
-    hidden = "/…" if parts.path.strip("/") or parts.query else ""
+    hidden = "/..." if parts.path.strip("/") or parts.query else ""
     return f"{parts.scheme or '?'}://{host}{port}{hidden}"
 
 
