@@ -18,9 +18,10 @@ from reconciler.template.model import Template
 
 
 def plan(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
-         pseudo: Mapping[str, Any], settings: EngineSettings) -> Plan:
-    """Read AWS and decide; writes nothing anywhere."""
-    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings)
+         pseudo: Mapping[str, Any], settings: EngineSettings,
+         scope: frozenset[str] | None = None) -> Plan:
+    """Read AWS and decide; writes nothing anywhere. With ``scope``, only those logical IDs."""
+    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings, scope)
     result = planner.plan()
     result.outputs = resolve_outputs(planner)
     return result
