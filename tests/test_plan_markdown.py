@@ -5,8 +5,10 @@ as values."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import boto3
+import yaml
 
 from reconciler.engine.model import MASK, Action, Change, DiffEntry, Plan, Status
 from reconciler.output.plan_markdown import LIMIT, MARKER, cell, fenced, render_markdown
@@ -137,3 +139,17 @@ def test_nothing_to_do() -> None:
     assert out == (f"{MARKER}\n### reconciler plan: Plan: 0 to create, 0 to update, 0 to "
                    "replace, 0 to delete, 0 to orphan; 0 blocked, 0 errors.\n\n"
                    "Revision `abc123`\n\nNo changes. 1 resource(s) in sync.\n")
+
+
+def test_the_readme_shows_the_committed_workflow() -> None:
+    root = Path(__file__).resolve().parents[1]
+    committed = (root / "deploy/github/plan-comment.yml").read_text()
+    assert f"```yaml\n{committed}```" in (root / "README.md").read_text()
+    workflow = yaml.safe_load(committed)
+    assert workflow["permissions"]["id-token"] == "write"  # OIDC, no stored AWS keys
+    steps = workflow["jobs"]["plan"]["steps"]
+    run = next(s for s in steps if s.get("id") == "plan")
+    assert 'reconciler plan desired --output markdown --base "origin/${BASE_REF}"' in run["run"]
+    assert run["env"]["BASE_REF"] == "${{ github.base_ref }}"
+    script = next(s for s in steps if "github-script" in s.get("uses", ""))["with"]["script"]
+    assert MARKER in script and "updateComment" in script
