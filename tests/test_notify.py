@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -353,3 +355,14 @@ def test_without_urls_nothing_is_kept(store: StateStore) -> None:
     cycle(n, drift())
     n.revision_invalid("bad", ["x"])
     assert store.get_meta("notify_conditions") is None
+
+
+def test_the_worker_refuses_an_unusable_url_at_start_without_showing_it(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "reconciler", "run", "--repo", str(tmp_path), "--state",
+         str(tmp_path / "state"), "--notify", f"hooks.slack.com/services/{TOKEN}"],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr == ("error: --notify (or RECONCILER_NOTIFY) 'hooks.slack.com/...': "
+                             "not an http(s) URL (the rest is not shown: webhook URLs are "
+                             "secrets)\n")

@@ -92,6 +92,7 @@ class Destination:
         # Bounded by offer (queue_size), so that the end mark always fits behind the notices.
         self._queue: queue.Queue[Any] = queue.Queue()
         self._offering = threading.Lock()
+        self._drops = 0
         self._abort = threading.Event()
         self._opener = urllib.request.build_opener(_NoRedirect)
         self._thread = threading.Thread(target=self._run, name=f"notify {self.shown}",
@@ -107,8 +108,10 @@ class Destination:
                 except queue.Empty:
                     break
                 self.metrics.notification("dropped")
-                self.log.warning("notification dropped: queue full",
-                                 queue=self.delivery.queue_size)
+                self._drops += 1
+                if self._drops % 100 == 1:  # a flood is one line per hundred, not per notice
+                    self.log.warning("notifications dropped: queue full",
+                                     queue=self.delivery.queue_size, dropped=self._drops)
             self._queue.put_nowait(notice)
 
     def close(self, timeout: float) -> None:
