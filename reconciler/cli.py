@@ -5,8 +5,8 @@ Flags become one Settings value (reconciler.settings); each command takes only t
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -44,8 +44,24 @@ def _load_tree(settings: Settings, stack: ExitStack) -> Any:
     from reconciler.runtime import Aws, PseudoParameters, load
 
     aws = Aws(settings.local, settings.state, stack)
-    return load(settings.path, settings.parameters, PseudoParameters(aws.clients,
-                                                                   settings.stack))
+    return load(settings.path, settings.parameters, PseudoParameters(
+        aws.clients, settings.stack, _exports_reader(settings, stack)))
+
+
+def _exports_reader(settings: Settings, stack: ExitStack) -> Callable[[], Any] | None:
+    """The other trees' exports, from the state store when there is one (validate never
+    creates a store)."""
+    from reconciler.state.exports import exports_of_others
+    from reconciler.state.open import has_state, open_store
+
+    if not has_state(settings.state):
+        return None
+
+    def read() -> Any:
+        store = open_store(settings.state, settings.owner)
+        stack.callback(store.close)
+        return exports_of_others(store)
+    return read
 
 
 def cmd_validate(settings: Settings) -> int:
@@ -72,7 +88,7 @@ def cmd_import(settings: Settings) -> int:
     from reconciler import stack_import
     from reconciler.kinds.registry import catalog
     from reconciler.runtime import Aws, build_kinds, check_aws
-    from reconciler.state.store import StateStore
+    from reconciler.state.open import open_store
 
     name = settings.stack_import.stack
     if not name:
@@ -87,7 +103,7 @@ def cmd_import(settings: Settings) -> int:
         tree = stack_import.write_tree(template, description, resources,
                                        lambda type_name: type_name in types, report)
         written = stack_import.write(tree, out, name)
-        store = StateStore(settings.state)
+        store = open_store(settings.state, settings.owner)
         stack.callback(store.close)
         kinds = build_kinds(clients)
         stack_import.record_owned(tree, resources, kinds.get, store, settings.owner, report)
@@ -132,32 +148,40 @@ def cmd_permissions(settings: Settings) -> int:
 
 def cmd_plan_or_apply(settings: Settings) -> int:
     from reconciler import plan_base
+    from reconciler.aws.cloudtrail import attribution_for
     from reconciler.engine import reconcile
     from reconciler.output.plan_text import render_plan
     from reconciler.output.progress import ProgressPrinter
+    from reconciler.rebuild import settings_after_rebuild
     from reconciler.runtime import Aws, PseudoParameters, build_kinds, check_aws, load
-    from reconciler.state.store import StateStore
+    from reconciler.state.exports import exports_of_others
+    from reconciler.state.recovery import open_recovering
     from reconciler.template.intrinsics import resolve
 
     engine_settings = settings.engine(_revision_of(settings.path))
     started = time.monotonic()
     with ExitStack() as stack:
         clients = Aws(settings.local, settings.state, stack).clients()
-        pseudo = PseudoParameters(lambda: clients, settings.stack)
+        opened = open_recovering(settings.state, settings.owner, _warn)
+        store = opened.store
+        stack.callback(store.close)
+        pseudo = PseudoParameters(lambda: clients, settings.stack,
+                                  functools.partial(exports_of_others, store))
         template = load(settings.path, settings.parameters, pseudo)
         base = _base(settings, template, pseudo)  # before AWS: a bad REV fails at once
-        store = StateStore(settings.state)
-        stack.callback(store.close)
         if settings.stats:
             stack.callback(lambda: print(
                 f"stats: aws_calls={clients.calls} resources={len(template.resources)} "
                 f"wall_seconds={time.monotonic() - started:.3f}", file=sys.stderr))
         check_aws(clients)
+        engine_settings = settings_after_rebuild(opened, clients, engine_settings, _warn)
         kinds = build_kinds(clients)
+        # Who caused each drift, from CloudTrail (the local emulator has no LookupEvents).
+        attribution = None if settings.local else attribution_for(clients, _warn)
         if settings.command == "plan":
             scope = None if base is None else plan_base.scope_for(base, template)
             result = reconcile.plan(template, store, kinds, resolve, pseudo, engine_settings,
-                                    scope=scope)
+                                    attribution, scope=scope)
             if base is not None:
                 total = len(set(template.resources) | set(store.inventory()))
                 result = plan_base.only_differing(result, base, total)
@@ -170,12 +194,17 @@ def cmd_plan_or_apply(settings: Settings) -> int:
 
         def run_pass(scope: Any = None, holds: Any = None) -> Any:
             return reconcile.apply(template, store, kinds, resolve, pseudo, engine_settings,
-                                   listener=listener, scope=scope, holds=holds)
+                                   listener=listener, scope=scope, holds=holds,
+                                   attribution=attribution)
 
         result = _wait_for_pending(run_pass(), template, run_pass, settings)
         _print_plan(result, settings.output, applied=True, render=render_plan)
         return EXIT_OK if result.converged else EXIT_ERROR
     return EXIT_ERROR  # pragma: no cover - ExitStack does not swallow
+
+
+def _warn(text: str) -> None:
+    print(f"warning: {text}", file=sys.stderr, flush=True)
 
 
 def _wait_for_pending(first: Any, template: Any, run_pass: Any, settings: Settings) -> Any:
@@ -235,14 +264,25 @@ def _revision_of(path: str) -> str | None:
 
 
 def cmd_status(settings: Settings) -> int:
-    """From the state store alone: --local, --owner and --parameter change nothing here."""
+    """From the state store alone (--owner picks the tree); --local and --parameter change
+    nothing here."""
     from reconciler.output.status_text import render_status, status_json
-    from reconciler.state.store import StateStore
+    from reconciler.state.open import has_state, open_store
+    from reconciler.state.store import CorruptStore
 
-    if not os.path.exists(os.path.join(settings.state, StateStore.FILE_NAME)):
+    if not has_state(settings.state):
         raise ReconcilerError(f"no state in {settings.state}: nothing has been applied from here")
-    store = StateStore(settings.state)
     try:
+        store = open_store(settings.state, settings.owner)
+    except CorruptStore as exc:  # status only reads: plan, apply and run repair it
+        raise ReconcilerError(f"{exc}; status changes nothing: the next plan, apply or run "
+                              "moves it aside and rebuilds the inventory from ownership "
+                              "tags") from exc
+    try:
+        if not store.runs(limit=1) and not store.inventory():
+            others = ", ".join(o for o in store.owners() if o != settings.owner)
+            raise ReconcilerError(f"no state for owner {settings.owner} in {store.location}"
+                                  + (f" (it holds: {others}; give --owner)" if others else ""))
         data = status_json(store)
     finally:
         store.close()

@@ -17,8 +17,9 @@ from reconciler.kinds.registry import catalog
 from reconciler.kinds.schema import schema_for
 
 POLICY_VERSION = "2012-10-17"
-# check_aws and AWS::AccountId.
-ALWAYS = ("sts:GetCallerIdentity",)
+# check_aws and AWS::AccountId; who caused a drift (changed_by; without it, drift is reported
+# all the same); the inventory's rebuild from ownership tags after damage.
+ALWAYS = ("sts:GetCallerIdentity", "cloudtrail:LookupEvents", "tag:GetResources")
 # Intrinsic functions whose value is read from AWS (runtime.PseudoParameters).
 # Dynamic references read their values at apply (decrypting with the key that protects them).
 FUNCTION_ACTIONS = {

@@ -16,7 +16,7 @@ from reconciler.aws.dynamic_values import DynamicValues
 from reconciler.engine.context import Kinds
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.registry import catalog
-from reconciler.template.intrinsics import AVAILABILITY_ZONES, PSEUDO_PARAMETERS
+from reconciler.template.intrinsics import AVAILABILITY_ZONES, EXPORTS, PSEUDO_PARAMETERS
 from reconciler.template.loader import load_tree
 from reconciler.template.model import Template
 
@@ -34,8 +34,11 @@ class PseudoParameters(Mapping[str, Any]):
     ``connect`` hands out the clients, so that nothing (not even ``--local``'s emulator)
     starts for a tree whose conditions use no pseudo parameter."""
 
-    def __init__(self, connect: Callable[[], AwsClients], stack_name: str = "reconciler"):
+    def __init__(self, connect: Callable[[], AwsClients], stack_name: str = "reconciler",
+                 exports: Callable[[], Mapping[str, Any]] | None = None):
         self._connect = connect
+        # Fn::ImportValue: the other trees' exports in the state store, read when first used.
+        self._exports = functools.cache(exports) if exports is not None else None
         # There is no stack: AWS::StackName is the tree's name (--stack-name, default the
         # owner) and AWS::StackId an ARN made from it, the same in every run.
         self.stack_name = stack_name
@@ -56,6 +59,14 @@ class PseudoParameters(Mapping[str, Any]):
     def _value(self, key: str) -> Any:
         if key == AVAILABILITY_ZONES:
             return list(self._availability_zones())
+        if key == EXPORTS:
+            if self._exports is None:
+                raise KeyError(key)
+            try:
+                return self._exports()
+            except Exception as exc:  # not AWS: the store
+                raise ReconcilerError(f"the exports of other trees cannot be read from the "
+                                      f"state store: {exc}") from exc
         if key == "AWS::Region":
             return self._connect().region
         if key == "AWS::AccountId":

@@ -21,12 +21,14 @@ from typing import TYPE_CHECKING, Any, NoReturn, get_type_hints
 from reconciler.errors import ReconcilerError
 from reconciler.settings_values import (
     boolean,
+    history_keep,
     integer,
     parameter,
     parse_duration,
     parse_wait,
     percent,
 )
+from reconciler.state.base import HistoryLimit
 
 if TYPE_CHECKING:
     from reconciler.engine.context import EngineSettings
@@ -73,6 +75,7 @@ class ReconcileSettings:
     guards: GuardSettings = field(default_factory=GuardSettings)
     pending_interval: float = 15.0  # how soon pending resources are looked at again
     wait_timeout: float = 1800.0  # apply: longest wait for pending resources (0: none)
+    history: HistoryLimit = field(default_factory=HistoryLimit)  # runs kept in the store
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,7 @@ class WorkerSettings:
     webhook_secret_file: str | None = None
     shutdown_timeout: float = 60.0
     notify: tuple[str, ...] = ()  # notification endpoints (secrets: never logged in full)
+    events_queue: str | None = None  # SQS queue URL fed with CloudTrail events (EventBridge)
     source: SourceSettings = field(default_factory=SourceSettings)
 
 
@@ -130,7 +134,7 @@ class Settings:
             owner=self.owner, default_mode=self.reconcile.mode, revision=revision,
             max_deletes=guards.max_deletes, max_delete_fraction=guards.max_delete_percent / 100,
             allow_mass_delete=guards.allow_mass_delete, allow_empty=guards.allow_empty,
-            concurrency=self.reconcile.concurrency)
+            concurrency=self.reconcile.concurrency, history=self.reconcile.history)
 
 
 # --- the flags -----------------------------------------------------------------------------
@@ -214,6 +218,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--allow-empty", "reconcile.guards.allow_empty", ("plan", "apply"),
          "let an empty desired tree remove every managed resource", kind="switch"),
     # The worker.
+    Flag("--history-keep", "reconcile.history", ("apply", "run"),
+         "run history kept in the state store: N runs, an age (30d), or both (500,30d); "
+         "default 1000,90d", parse=history_keep, metavar="LIMIT"),
     Flag("--pending-interval", "reconcile.pending_interval", ("apply", "run"),
          "how often pending resources are looked at again", parse=parse_duration,
          metavar="DURATION"),
@@ -251,6 +258,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--notify", "worker.notify", ("run",), "send notifications to URL: a Slack incoming "
          "webhook or any endpoint taking JSON (repeatable; the variable takes several, comma- "
          "or space-separated)", kind="list", metavar="URL"),
+    Flag("--events-queue", "worker.events_queue", ("run",),
+         "SQS queue URL an EventBridge rule feeds with CloudTrail events: reconcile the "
+         "resources they name at once (deploy/events/)", metavar="URL"),
     # Moving a CloudFormation stack over.
     Flag("--stack", "stack_import.stack", ("import",), "the CloudFormation stack to import",
          metavar="NAME"),
@@ -377,8 +387,8 @@ def _construct(cls: Any, values: Mapping[str, Any], prefix: str) -> Any:
     kwargs = {}
     for f in dataclasses.fields(cls):
         path = prefix + f.name
-        if dataclasses.is_dataclass(hints[f.name]):
-            kwargs[f.name] = _construct(hints[f.name], values, path + ".")
-        elif path in values:
+        if path in values:  # a leaf, even when its value is itself a dataclass
             kwargs[f.name] = values[path]
+        elif dataclasses.is_dataclass(hints[f.name]):
+            kwargs[f.name] = _construct(hints[f.name], values, path + ".")
     return cls(**kwargs)

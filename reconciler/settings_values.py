@@ -7,18 +7,20 @@ import argparse
 import re
 from collections.abc import Callable
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, None: 1.0}
+from reconciler.state.base import DEFAULT_HISTORY_DAYS, DEFAULT_HISTORY_RUNS, HistoryLimit
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
+_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
 
 
 def parse_duration(text: str | float) -> float:
-    """``30s``, ``5m``, ``1h``, ``250ms`` or plain seconds, as seconds."""
+    """``30s``, ``5m``, ``1h``, ``7d``, ``250ms`` or plain seconds, as seconds."""
     if isinstance(text, int | float):
         return float(text)
     match = _DURATION.match(text)
     if not match:
         raise argparse.ArgumentTypeError(
-            f"invalid duration {text!r}: use 30s, 5m, 1h or plain seconds")
+            f"invalid duration {text!r}: use 30s, 5m, 1h, 7d or plain seconds")
     value = float(match.group(1)) * _UNIT[match.group(2)]
     if value <= 0:
         raise argparse.ArgumentTypeError(f"invalid duration {text!r}: must be positive")
@@ -71,3 +73,24 @@ def boolean(text: str) -> bool:
     if text.strip().lower() in _FALSE:
         return False
     raise argparse.ArgumentTypeError(f"{text!r}: use true or false (1/0, yes/no)")
+
+
+def history_keep(text: str) -> HistoryLimit:
+    """``500`` (runs), ``30d`` (age), or both: ``500,30d``; what is not given keeps its
+    default."""
+    runs, days = DEFAULT_HISTORY_RUNS, DEFAULT_HISTORY_DAYS
+    parts = [p.strip() for p in text.split(",")]
+    if not 1 <= len(parts) <= 2 or not all(parts):
+        raise argparse.ArgumentTypeError(
+            f"invalid history limit {text!r}: use N runs, an age such as 30d, or both: 500,30d")
+    for part in parts:
+        if part.isdigit():
+            runs = integer(1)(part)
+        else:
+            try:
+                days = parse_duration(part) / 86400
+            except argparse.ArgumentTypeError:
+                raise argparse.ArgumentTypeError(
+                    f"invalid history limit {text!r}: {part!r} is neither a number of runs "
+                    "nor an age such as 30d") from None
+    return HistoryLimit(runs, days)

@@ -31,7 +31,7 @@ from reconciler.engine.planned import default_deletion_policy
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.base import Kind
 from reconciler.output.render import plain, to_yaml
-from reconciler.state.store import InventoryRow, StateStore
+from reconciler.state.base import InventoryRow, Store
 from reconciler.template import yaml_source
 from reconciler.template.intrinsics import function_name, sub_arguments, sub_parts
 
@@ -210,7 +210,7 @@ class _Rewriter:
 
 
 def record_owned(tree: dict[str, Any], resources: Mapping[str, tuple[str, str]],
-                 kinds: Callable[[str], Kind], store: StateStore, owner: str,
+                 kinds: Callable[[str], Kind], store: Store, owner: str,
                  report: ImportReport) -> None:
     """Inventory rows for the managed resources their physical ID finds."""
     for lid, body in tree["Resources"].items():

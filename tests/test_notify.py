@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import structlog
@@ -179,17 +178,11 @@ def test_invalid_revisions_are_told_once_each_and_their_recovery(receiver: Recei
 
 
 def test_the_json_schema_is_stable(receiver: Receiver, store: StateStore) -> None:
-    class Attributed(Change):
-        """A change carrying ``changed_by``, as drift attribution adds it to the JSON form."""
-
-        def to_json(self) -> dict[str, Any]:
-            return {**super().to_json(), "changed_by": {
-                "principal": "arn:aws:iam::123456789012:user/mallory",
-                "event": "PutBucketVersioning", "time": "2024-05-01T10:00:00Z"}}
-
-    change = Attributed("Data", "AWS::S3::Bucket", Status.DRIFTED, Action.UPDATE,
-                        diff=[DiffEntry("/VersioningConfiguration/Status", "Suspended",
-                                        "Enabled")], managed=True)
+    change = Change("Data", "AWS::S3::Bucket", Status.DRIFTED, Action.UPDATE,
+                    diff=[DiffEntry("/VersioningConfiguration/Status", "Suspended",
+                                    "Enabled")], managed=True,
+                    changed_by={"principal": "arn:aws:iam::123456789012:user/mallory",
+                                "event": "PutBucketVersioning", "time": "2024-05-01T10:00:00Z"})
     n = notifier(receiver, store)
     cycle(n, change)
     cycle(n, in_sync())

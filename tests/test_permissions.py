@@ -74,7 +74,8 @@ def test_desired_needs_its_kinds_and_nothing_else(capsys: pytest.CaptureFixture[
         assert own <= set(actions), type_name
         needed |= own
     # Fn::GetAZs in desired/network reads the region's zones.
-    always = {"sts:GetCallerIdentity", "ec2:DescribeAvailabilityZones"}
+    always = {"sts:GetCallerIdentity", "cloudtrail:LookupEvents", "tag:GetResources",
+              "ec2:DescribeAvailabilityZones"}
     assert set(actions) == needed | always
     for type_name in vendored_types() - DESIRED_TYPES:
         foreign = normalized(list(schema_for(type_name).permissions())) - needed - always
@@ -101,7 +102,8 @@ def test_one_kind_one_tree(type_name: str, tree: str, present: set[str], absent:
     actions = set(policy["Statement"][0]["Action"])
     assert present <= actions and not absent & actions
     assert actions == normalized(list(catalog()[type_name].permissions())) | {
-        "sts:GetCallerIdentity"}
+        "sts:GetCallerIdentity", "cloudtrail:LookupEvents",
+        "tag:GetResources"}
 
 
 def test_service_prefixes_are_lowercased_and_deduplicated() -> None:

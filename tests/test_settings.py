@@ -9,6 +9,8 @@ import pytest
 
 from reconciler.errors import ReconcilerError
 from reconciler.settings import COMMANDS, FLAGS, Flag, Settings, build_parser, parse, parse_duration
+from reconciler.settings_values import history_keep
+from reconciler.state.base import HistoryLimit
 
 COMMON = ("--state", "--owner", "--parameter", "--local")
 
@@ -71,6 +73,8 @@ def sample(flag: Flag, command: str) -> tuple[str, Any]:
         return "2m", 120.0
     if flag.parse is str:
         return "from-env", "from-env"
+    if flag.parse is history_keep:
+        return "3,7d", HistoryLimit(3, 7.0)
     return "3", 3
 
 

@@ -203,8 +203,8 @@ CASES = {
         {"a.yaml": "Resources:\n  my-key:\n    Type: AWS::KMS::Key\n"},
         {}, [("desired/a.yaml", 2, "logical ID 'my-key' must be alphanumeric")]),
     "unsupported intrinsic": (
-        {"a.yaml": KEY + "    Properties:\n      Description: !ImportValue Shared\n"},
-        {}, [("desired/a.yaml", 5, "intrinsic function Fn::ImportValue is not supported")]),
+        {"a.yaml": KEY + "    Properties:\n      Description: !Base64 Shared\n"},
+        {}, [("desired/a.yaml", 5, "intrinsic function Fn::Base64 is not supported")]),
     "unsupported pseudo parameter": (
         {"a.yaml": KEY + "    Properties:\n      Description: !Join [',', !Ref "
                          "AWS::NotificationARNs]\n"},

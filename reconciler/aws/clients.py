@@ -12,6 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     ConnectionClosedError,
@@ -33,6 +35,22 @@ _CONNECTION_ERRORS = (EndpointConnectionError, ConnectTimeoutError, ConnectionCl
 UNREACHABLE_AFTER = 3
 
 
+_LOADER: botocore.loaders.Loader | None = None
+
+
+def _session(region: str | None) -> boto3.session.Session:
+    """A new session (sessions are not thread-safe) sharing one loader of service models
+    across the process: parsing a service's JSON model costs tenths of a second, and
+    every command run in one process (the worker's stores and runs, tests) would pay it
+    again per session."""
+    global _LOADER
+    if _LOADER is None:
+        _LOADER = botocore.loaders.create_loader()
+    core = botocore.session.Session()
+    core.register_component("data_loader", _LOADER)
+    return boto3.session.Session(botocore_session=core, region_name=region)
+
+
 class AwsUnreachable(ReconcilerError):
     """AWS (or its endpoint) cannot be reached: the run stops calling it."""
 
@@ -50,7 +68,7 @@ class AwsClients:
 
     def __init__(self, region: str | None = None, max_attempts: int | None = None,
                  max_pool_connections: int = 16) -> None:
-        self._session = boto3.session.Session(region_name=region)
+        self._session = _session(region)
         self.region: str = self._session.region_name or "us-east-1"
         if max_attempts is None:
             max_attempts = int(os.environ.get("AWS_MAX_ATTEMPTS", "10"))

@@ -63,6 +63,9 @@ class LocalAws:
             ) from exc
         env = dict(os.environ)
         env["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true" if self.managed_policies else "false"
+        # No managed kind launches instances: loading moto's AMI catalogue into every
+        # region's EC2 backend (again after each reset) only costs time.
+        env.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
         self._process = subprocess.Popen(
             # moto_server with the fix in local_server.py (tags on RDS proxy target groups)
             [sys.executable, "-m", "reconciler.aws.local_server", "-H", "127.0.0.1",

@@ -28,7 +28,7 @@ from reconciler.daemon.notify_conditions import Conditions, Cycle, Notice
 from reconciler.daemon.notify_format import masked_url, payload
 from reconciler.engine.model import Plan
 from reconciler.errors import ReconcilerError
-from reconciler.state.store import StateStore
+from reconciler.state.base import Store
 
 _STOP = object()
 
@@ -227,7 +227,7 @@ class Notifications:
     """The worker's side: what to tell (``Conditions``) and where (one ``Destination`` per
     URL). Without URLs everything here is a no-op and nothing is written to the store."""
 
-    def __init__(self, urls: tuple[str, ...], store: StateStore, metrics: Metrics, log: Any,
+    def __init__(self, urls: tuple[str, ...], store: Store, metrics: Metrics, log: Any,
                  owner: str, delivery: Delivery | None = None):
         for url in urls:
             check_url(url)

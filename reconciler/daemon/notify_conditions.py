@@ -20,7 +20,7 @@ from typing import Any
 from reconciler.engine.model import Action, Change, Plan, Result, Status, mask_strings
 from reconciler.engine.reconcile import final_status
 from reconciler.engine.scope import differing
-from reconciler.state.store import StateStore
+from reconciler.state.base import Store
 from reconciler.template.model import Template
 
 NOTIFIED_KEY = "notify_conditions"
@@ -105,7 +105,7 @@ class Conditions:
     """What was last notified, per resource and for the revision. Thread-safe: the revision
     is loaded on the main thread at start and on the reconcile thread afterwards."""
 
-    def __init__(self, store: StateStore, clock: Any = time.time):
+    def __init__(self, store: Store, clock: Any = time.time):
         self.store = store
         self.clock = clock
         self._lock = threading.Lock()

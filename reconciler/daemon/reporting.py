@@ -25,9 +25,10 @@ class RunReporter:
         for change in plan.changes:
             if change.drifted:
                 self.metrics.drift_detected(change.type)
+                who = {"changed_by": change.changed_by} if change.changed_by else {}
                 self.log.info("drift detected", resource=change.resource, type=change.type,
                               action=str(change.action), status=str(change.status),
-                              fields=[d.path for d in change.diff])
+                              fields=[d.path for d in change.diff], **who)
             if change.status == Status.ERROR:
                 self.log.error("observe failed", resource=change.resource, type=change.type,
                                error=change.reason)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.aws.clients import AwsClients, AwsUnreachable
+from reconciler.daemon.events import DriftSources
 from reconciler.daemon.http import HttpServer
 from reconciler.daemon.logs import configure_logging
 from reconciler.daemon.metrics import Metrics
@@ -22,7 +23,7 @@ from reconciler.daemon.worker import Worker
 from reconciler.errors import ReconcilerError
 from reconciler.runtime import check_aws, worker_local_aws
 from reconciler.settings import Settings
-from reconciler.state.store import StateStore
+from reconciler.state.recovery import open_recovering
 
 
 def _secret(env_name: str, file_name: str | None) -> str | None:
@@ -64,7 +65,9 @@ def run_worker(settings: Settings) -> int:
         stop_local_aws = None
         if settings.local:
             stop_local_aws = stack.enter_context(worker_local_aws(settings.state))
-        store = StateStore(settings.state)
+        # A damaged store is set aside here; the worker rebuilds before its first plan.
+        recovery = open_recovering(settings.state, settings.owner, log.error)
+        store = recovery.store
         metrics = Metrics()
         clients = AwsClients()
         clients.on_call(metrics.aws_call)
@@ -83,6 +86,8 @@ def run_worker(settings: Settings) -> int:
         except ValueError as exc:
             raise ReconcilerError(f"--path {settings.path!r}: {exc}") from exc
         worker = Worker(settings, store, clients, metrics, source, log)
+        worker.recovery = recovery
+        drift_sources = DriftSources(worker, clients, metrics, log, worker_settings.events_queue)
         server = HttpServer(worker_settings.listen, metrics, worker.status, worker.ready.is_set,
                             WebhookVerifier(secret.encode() if secret else None), worker.webhook)
         server.start()
@@ -91,7 +96,8 @@ def run_worker(settings: Settings) -> int:
                  path=settings.path, metrics=f"http://{host}:{port}/metrics",
                  mode=settings.reconcile.mode, interval=worker_settings.interval,
                  source_interval=source_settings.interval,
-                 pending_interval=settings.reconcile.pending_interval)
+                 pending_interval=settings.reconcile.pending_interval,
+                 events_queue=worker_settings.events_queue)
         print(f"metrics: http://{host}:{port}/metrics  status: http://{host}:{port}/status",
               file=sys.stderr, flush=True)
         stopping = threading.Event()
@@ -102,9 +108,11 @@ def run_worker(settings: Settings) -> int:
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         worker.start()
+        drift_sources.start()
         while not stopping.wait(1.0):
             pass
         worker.log.info("shutting down: finishing the resource in flight")
+        drift_sources.stop()
         idle = worker.shutdown(worker_settings.shutdown_timeout)
         server.stop()
         if not idle:

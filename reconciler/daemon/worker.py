@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,19 +30,23 @@ from reconciler.daemon.notify_conditions import from_git, no_echo_values
 from reconciler.daemon.reporting import ResourceSeries, RunReporter
 from reconciler.daemon.source import GitSource, SourceError
 from reconciler.engine import reconcile
+from reconciler.engine.attribution import Attribution
 from reconciler.engine.model import Plan
 from reconciler.engine.scope import changed_scope, pending_scope
 from reconciler.errors import ValidationFailed
 from reconciler.output.status_text import status_json
+from reconciler.rebuild import settings_after_rebuild
 from reconciler.runtime import PseudoParameters, build_kinds, load
 from reconciler.settings import Settings
-from reconciler.state.store import StateStore
+from reconciler.state.base import Store
+from reconciler.state.exports import exports_of_others
+from reconciler.state.recovery import Opened
 from reconciler.template.intrinsics import resolve
 from reconciler.template.model import Template
 
 
 class Worker:
-    def __init__(self, settings: Settings, store: StateStore, clients: AwsClients,
+    def __init__(self, settings: Settings, store: Store, clients: AwsClients,
                  metrics: Metrics, source: GitSource, log: Any):
         self.settings = settings
         self.store = store
@@ -50,7 +55,7 @@ class Worker:
         self.source = source
         self._log = log
         self.kinds = build_kinds(clients)
-        self.pseudo = PseudoParameters(lambda: clients, settings.stack)
+        self.pseudo = self._pseudo()
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.scheduler = BackgroundScheduler(timezone=UTC)
@@ -70,6 +75,11 @@ class Worker:
         self._pending_resources: dict[str, tuple[float | None, str]] = {}
         self._waiting: set[str] = set()
         self._pending_due: set[str] = set()  # asked for by the pending job, not yet reconciled
+        self._event_due: set[str] = set()  # named by CloudTrail events (daemon.events)
+        self.attribution: Attribution | None = None  # who caused drift (daemon.changed_by)
+        self.on_reconciled: list[Callable[[Plan], None]] = []  # after every reconcile
+        self.status_hooks: list[Callable[[dict[str, Any]], None]] = []  # add to /status
+        self.recovery: Opened | None = None  # run.py: a replaced store, rebuilt before a plan
         self.notifications = Notifications(settings.worker.notify, store, metrics, log,
                                            settings.owner)
 
@@ -102,7 +112,7 @@ class Worker:
         alone reconciles what it changed; anything else checks every resource."""
         with self._lock:
             self._requested = True
-            if why not in ("new revision", "pending"):
+            if why not in ("new revision", "pending", "event"):
                 self._full_due = True
             if self._draining or self.stop.is_set():
                 return
@@ -111,6 +121,12 @@ class Worker:
         self.log.debug("reconcile requested", reason=why)
         self.scheduler.add_job(self._drain, id="reconcile", max_instances=1, coalesce=True,
                                replace_existing=True, misfire_grace_time=None)
+
+    def request_resources(self, resources: Iterable[str]) -> None:
+        """Reconcile these (declared) resources alone, coalesced like any request."""
+        with self._lock:
+            self._event_due |= set(resources)
+        self.request("event")
 
     def webhook(self, provider: str) -> None:
         self.log.info("webhook received", provider=provider)
@@ -241,10 +257,11 @@ class Worker:
             return
         self.metrics.set_aws_reachable(True)
         # Per-run values (availability zones) are read again in each run, once.
-        self.pseudo = PseudoParameters(lambda: self.clients, self.settings.stack)
+        self.pseudo = self._pseudo()
         with self._lock:
             full, self._full_due = self._full_due, False
             due, self._pending_due = self._pending_due, set()
+            named, self._event_due = self._event_due, set()
             holds = {lid: (not_before, text)
                      for lid, (not_before, text) in self._pending_resources.items()
                      if not_before is not None}
@@ -263,8 +280,13 @@ class Worker:
             self.log.warning("no valid revision yet; nothing to enforce")
             return
         revision, template = self._good
+        # Only declared resources: an event never makes a removed one's deletion run alone.
+        due |= named & set(template.resources)
         scope = None if full else self._scope(previous, revision, template, due)
         settings = self.settings.engine(revision)
+        if self.recovery is not None:
+            settings = settings_after_rebuild(self.recovery, self.clients, settings,
+                                              self.log.warning)
         reporter = RunReporter(self.metrics, self.log, self._series,
                                full=scope is None)
         notices = self.notifications.cycle(scope is None, from_git(previous, revision, template),
@@ -278,9 +300,11 @@ class Worker:
         result = reconcile.apply(template, self.store, self.kinds, resolve, self.pseudo,
                                  settings, command="run", listener=reporter.on_change,
                                  should_stop=self.stop.is_set, on_planned=planned,
-                                 scope=scope, holds=holds)
+                                 scope=scope, holds=holds, attribution=self.attribution)
         reporter.finished(result, started)
         notices.finished(result)
+        for hook in self.on_reconciled:
+            hook(result)
         self.metrics.set_aws_reachable(self.clients.unreachable is None)
         self._track_pending(result, full=scope is None)
         if result.converged and not self._pending_resources:
@@ -300,12 +324,19 @@ class Worker:
         changed = changed_scope(previous[1], template)
         return None if changed is None else changed | pending
 
+    def _pseudo(self) -> PseudoParameters:
+        """Per run: the region's zones and the other trees' exports are read again, once."""
+        return PseudoParameters(lambda: self.clients, self.settings.stack,
+                                lambda: exports_of_others(self.store))
+
     def status(self) -> dict[str, Any]:
         data = status_json(self.store)
         data["revision_in_force"] = self._good[0] if self._good else None
         data["desired_errors"] = self._last_errors
         data["desired_valid"] = not self._last_errors
         data["ready"] = self.ready.is_set()
+        for hook in self.status_hooks:
+            hook(data)
         return data
 
     # --- shutdown -----------------------------------------------------------------------------

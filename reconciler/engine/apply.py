@@ -24,6 +24,7 @@ from reconciler.engine.pending import mark_transient, mark_waiting
 from reconciler.engine.plan import Planner
 from reconciler.engine.planned import (
     CREATE_TOKEN,
+    REBUILT,
     Planned,
     deletion_policy,
     describe_error,
@@ -34,7 +35,7 @@ from reconciler.engine.written import changes as written_changes
 from reconciler.engine.written import record as written_prints
 from reconciler.failpoints import failpoint
 from reconciler.kinds.base import Kind, Observation, TransientError
-from reconciler.state.store import InventoryRow, StateStore
+from reconciler.state.base import InventoryRow, Store
 from reconciler.template.coerce import coerce_properties
 from reconciler.template.dynamic_refs import DynamicReferenceError
 
@@ -46,7 +47,7 @@ class Skip(Exception):
 
 
 class Applier:
-    def __init__(self, planner: Planner, store: StateStore, run_id: int,
+    def __init__(self, planner: Planner, store: Store, run_id: int,
                  listener: ChangeListener | None = None,
                  should_stop: Callable[[], bool] = lambda: False):
         self.p = planner
@@ -259,7 +260,7 @@ class Applier:
             return
         row = item.row
         stale = (row is None or row.pending or row.physical_id != obs.physical_id
-                 or row.revision != self.p.settings.revision)
+                 or row.revision != self.p.settings.revision or REBUILT in row.properties)
         if stale:
             kind = self.p.kinds.get(decl.type)
             self._record(item, kind, dict(item.desired or {}), obs.physical_id, "present")

@@ -10,6 +10,7 @@ from typing import Any
 from reconciler.engine.diff import PropertyDiff
 from reconciler.engine.dynamic import ReadReference
 from reconciler.kinds.base import Kind, Observation
+from reconciler.state.base import HistoryLimit
 from reconciler.template.model import ResourceLookup, Unknown
 
 
@@ -23,6 +24,10 @@ class EngineSettings:
     allow_mass_delete: bool = False
     allow_empty: bool = False
     concurrency: int = 8
+    history: HistoryLimit = field(default_factory=HistoryLimit)
+    # The inventory may lack resources this owner made (it was rebuilt after damage): a
+    # declared resource without a row and without a name is looked up by its ownership tags.
+    find_unrecorded: bool = False
 
 
 class Kinds:

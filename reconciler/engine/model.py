@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reconciler.template.intrinsics import SENSITIVE_MASK
 from reconciler.template.model import Unknown
 
 
@@ -38,7 +39,7 @@ class Result(StrEnum):
     SKIPPED = "skipped"
 
 
-MASK = "(sensitive value)"
+MASK = SENSITIVE_MASK
 
 
 def mask_strings(value: Any, secrets: frozenset[str]) -> Any:
@@ -101,6 +102,8 @@ class Change:
     not_before: float | None = None
     # Skipped this pass: the pending resources it waits for (directly or through others).
     waiting_for: tuple[str, ...] = ()
+    # Drift only: who made the change out of band, where known (engine.attribution).
+    changed_by: dict[str, str] | None = None
 
     @property
     def drifted(self) -> bool:
@@ -131,6 +134,8 @@ class Change:
             out["result"] = str(self.result)
         if self.error:
             out["error"] = self.error
+        if self.changed_by:
+            out["changed_by"] = dict(self.changed_by)
         return out
 
 

@@ -29,7 +29,7 @@ from reconciler.engine.planned import (
 from reconciler.engine.written import WRITTEN
 from reconciler.engine.written import changes as written_changes
 from reconciler.kinds.base import Kind, Observation, TransientError
-from reconciler.state.store import InventoryRow
+from reconciler.state.base import InventoryRow
 from reconciler.template.coerce import CoercionError, coerce_properties
 from reconciler.template.model import ResourceDecl, Template, Unknown
 
@@ -247,8 +247,11 @@ class Planner:
             obs = kind.observe(physical_id, props)
             if obs is not None:
                 return obs
-        if row is not None and row.pending:
-            # A crash after the create call: find what we made by its ownership tags.
+        # A crash after the create call, or a rebuilt inventory without this resource and
+        # no name to look at: find what we made by its ownership tags (once per resource:
+        # afterwards it has a row).
+        unrecorded = row is None and not candidates and self.settings.find_unrecorded
+        if (row is not None and row.pending) or unrecorded:
             found = kind.find(owner, lid)
             if found:
                 return kind.observe(found, props)

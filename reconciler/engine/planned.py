@@ -15,7 +15,7 @@ from reconciler.engine.dynamic import FINGERPRINTS
 from reconciler.engine.model import Change
 from reconciler.engine.written import WRITTEN
 from reconciler.kinds.base import Kind, Observation
-from reconciler.state.store import InventoryRow
+from reconciler.state.base import InventoryRow
 from reconciler.template.model import ResourceDecl
 
 
@@ -37,12 +37,15 @@ class Planned:
 
 # Inventory key of a create intent's idempotency token (never a property of the resource).
 CREATE_TOKEN = "reconciler:create-token"
+# Inventory key of a row rebuilt from ownership tags (no properties, policy or dependencies
+# recorded): the next apply records the resource in full.
+REBUILT = "reconciler:rebuilt"
 
 
 def last_applied(row: InventoryRow) -> dict[str, Any]:
     """The properties last applied, as a kind takes them (without engine bookkeeping)."""
     return {k: v for k, v in row.properties.items()
-            if k not in (CREATE_TOKEN, FINGERPRINTS, WRITTEN)}
+            if k not in (CREATE_TOKEN, FINGERPRINTS, WRITTEN, REBUILT)}
 
 
 class DesiredValueError(ValueError):

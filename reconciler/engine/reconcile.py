@@ -8,27 +8,29 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.engine.apply import Applier, ChangeListener
+from reconciler.engine.attribution import Attribution, attribute
 from reconciler.engine.context import EngineSettings, Kinds
 from reconciler.engine.model import Action, Change, Plan, Result, Status
 from reconciler.engine.outputs import merged_with, resolve_outputs
 from reconciler.engine.pending import Holds
 from reconciler.engine.plan import Planner, Resolver
-from reconciler.state.store import StateStore, StatusRow
+from reconciler.state.base import StatusRow, Store
+from reconciler.state.exports import OUTPUTS_KEY
 from reconciler.template.model import Template
 
 
-def plan(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
+def plan(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
          pseudo: Mapping[str, Any], settings: EngineSettings,
-         scope: frozenset[str] | None = None) -> Plan:
-    """Read AWS and decide; writes nothing anywhere. With ``scope``, only those logical IDs."""
+         attribution: Attribution | None = None, scope: frozenset[str] | None = None) -> Plan:
+    """Read AWS and decide; writes nothing anywhere (``attribution``: who caused drift; with
+    ``scope``, only those logical IDs)."""
     planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings, scope)
     result = planner.plan()
+    attribute(result, attribution)
     result.outputs = resolve_outputs(planner)
     return result
 
 
-# State meta key of the Outputs resolved by the last apply (JSON).
-OUTPUTS_KEY = "outputs"
 
 
 def holds_of(plan: Plan) -> dict[str, tuple[float, str]]:
@@ -37,21 +39,23 @@ def holds_of(plan: Plan) -> dict[str, tuple[float, str]]:
             if c.not_before is not None}
 
 
-def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver,
+def apply(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
           pseudo: Mapping[str, Any], settings: EngineSettings, command: str = "apply",
           listener: ChangeListener | None = None,
           should_stop: Callable[[], bool] = lambda: False,
           on_planned: Callable[[Plan], None] | None = None,
-          scope: frozenset[str] | None = None, holds: Holds | None = None) -> Plan:
+          scope: frozenset[str] | None = None, holds: Holds | None = None,
+          attribution: Attribution | None = None) -> Plan:
     """Plan, apply what is allowed, record history and the resulting status per resource.
 
     With ``scope``, only those logical IDs are planned and applied, and only their status
     rows are rewritten (a new revision's changes, pending resources and their dependents,
     ahead of the next full drift check). ``holds`` keeps changes a TransientError deferred
-    Pending until their retry time."""
+    Pending until their retry time; ``attribution`` names who caused each drift."""
     planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings, scope,
                       holds)
     result = planner.plan()
+    attribute(result, attribution)
     if on_planned is not None:
         on_planned(result)
     run_id = store.start_run(command, settings.revision)
@@ -68,6 +72,7 @@ def apply(template: Template, store: StateStore, kinds: Kinds, resolve: Resolver
         if scope is not None:
             store.drop_statuses([c.resource for c in result.changes if _gone(c)])
         store.finish_run(run_id, outcome(result), result.summary())
+        store.trim_history(settings.history)
     return result
 
 

@@ -108,15 +108,24 @@ class DeclaredKind(DeclaredTags, Kind):
 
     def generated_name(self, logical_id: str, owner: str) -> Props:
         name = self.generated_property or self.name_property()
-        if name is None or name in self.type_schema().document.get("required", ()):
-            return {}  # unnamed, or the name is required: nothing to generate
-        node = self.type_schema().node((name,))
+        stem = self.generated_stem(logical_id, owner)
+        if name is None or stem is None:
+            return {}
         suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits)
-                         for _ in range(12))
-        limit = int(node.get("maxLength", 255)) - len(suffix) - 1
+                         for _ in range(_SUFFIX))
+        return {name: f"{stem}-{suffix}"}
+
+    def generated_stem(self, logical_id: str, owner: str) -> str | None:
+        """What every generated name of this resource starts with (before ``-SUFFIX``); None
+        when the kind is unnamed or its name is required (nothing is generated)."""
+        name = self.generated_property or self.name_property()
+        if name is None or name in self.type_schema().document.get("required", ()):
+            return None
+        node = self.type_schema().node((name,))
+        limit = int(node.get("maxLength", 255)) - _SUFFIX - 1
         stem = "".join(c for c in f"{owner}-{logical_id}" if c.isascii() and (
             c.isalnum() or c in "-_"))
-        return {name: f"{stem[:limit]}-{suffix}"}
+        return stem[:limit]
 
     # --- calls ------------------------------------------------------------------------------
 
@@ -362,6 +371,8 @@ class DeclaredKind(DeclaredTags, Kind):
         found = jmespath.search(self.find_call.result or "", response) or []
         return str(found[0]) if found else None
 
+
+_SUFFIX = 12  # random characters ending a generated name
 
 _THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded",
                         "TooManyRequestsException"})

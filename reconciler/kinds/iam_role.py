@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from reconciler.aws.eventual import is_not_found
 from reconciler.aws.normalize import canonical_policy, uses_policy_variables
 from reconciler.kinds.base import Observation, Props, is_intrinsic
-from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
+from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, owned_by
 from reconciler.kinds.policy_checks import policy_issues
 
 _MIN_SESSION = 3600
@@ -90,6 +90,23 @@ class IamRole(DeclaredKind):
     def _paged(self, operation: str, key: str, role_name: str) -> list[Any]:
         pages = self.client.get_paginator(operation).paginate(RoleName=role_name)
         return [item for page in pages for item in page.get(key, [])]
+
+    def find(self, owner: str, logical_id: str) -> str | None:
+        """The role a generated name gave this resource, proved by its ownership tags. IAM
+        filters roles by neither tag nor name (and the Tagging API does not list roles):
+        ListRoles pages, then one GetRole per name with this resource's stem."""
+        stem = self.generated_stem(logical_id, owner)
+        if stem is None:
+            return None
+        for page in self.client.get_paginator("list_roles").paginate():
+            for role in page["Roles"]:
+                name = str(role["RoleName"])
+                if not name.startswith(stem + "-"):
+                    continue
+                tags = self.client.get_role(RoleName=name)["Role"].get("Tags", [])
+                if owned_by({t["Key"]: t["Value"] for t in tags}, owner, logical_id):
+                    return name
+        return None
 
     # --- write ------------------------------------------------------------------------------
 

@@ -60,6 +60,9 @@ _KINDS: dict[str, str] = {
     "AWS::RDS::DBProxy": "reconciler.kinds.rds_db_proxy:DBProxy",
     "AWS::RDS::DBProxyTargetGroup":
         "reconciler.kinds.rds_db_proxy_target_group:DBProxyTargetGroup",
+    "AWS::SQS::Queue": "reconciler.kinds.sqs_queue:Queue",
+    "AWS::SQS::QueuePolicy": "reconciler.kinds.sqs_queue_policy:QueuePolicy",
+    "AWS::Events::Rule": "reconciler.kinds.events_rule:Rule",
 }
 
 

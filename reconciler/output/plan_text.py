@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.engine.attribution import changed_by_text
 from reconciler.engine.model import Action, Change, Plan, Result, Status
 from reconciler.output.status_text import output_lines
 
@@ -49,6 +50,8 @@ def render_change(change: Change) -> list[str]:
             lines.append(f"      + {entry['path']}: {value_text(new)}")
         else:
             lines.append(f"      ~ {entry['path']}: {value_text(old)} -> {value_text(new)}")
+    if change.changed_by:
+        lines.append(f"      {changed_by_text(change.changed_by)}")
     if change.error:
         lines.append(f"      error: {change.error}")
     elif change.reason:

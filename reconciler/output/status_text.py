@@ -7,12 +7,13 @@ import time
 from typing import Any
 
 from reconciler.engine.reconcile import OUTPUTS_KEY
-from reconciler.state.store import StateStore
+from reconciler.state.base import Store
+from reconciler.state.recovery import rebuilt
 
 REVISION_KEYS = ("last_fetched_revision", "last_attempted_revision", "last_applied_revision")
 
 
-def status_json(store: StateStore) -> dict[str, Any]:
+def status_json(store: Store) -> dict[str, Any]:
     runs = store.runs(limit=1)
     errors = store.get_meta("desired_errors")
     outputs = store.get_meta(OUTPUTS_KEY)
@@ -22,6 +23,7 @@ def status_json(store: StateStore) -> dict[str, Any]:
         "desired_errors": json.loads(errors) if errors else [],
         "last_run": runs[0] if runs else None,
         "outputs": json.loads(outputs) if outputs else {},
+        "rebuilt": rebuilt(store),
         "resources": [
             {"resource": s.logical_id, "type": s.type, "physical_id": s.physical_id,
              "status": s.status, "action": s.action, "blocked": s.blocked, "reason": s.reason,
@@ -39,6 +41,8 @@ def render_status(data: dict[str, Any]) -> str:
     if not data["desired_valid"]:
         lines.append("desired state: INVALID (last good revision stays in force)")
         lines.extend(f"  {e}" for e in data["desired_errors"])
+    if data.get("rebuilt"):
+        lines.append(rebuilt_line(data["rebuilt"]))
     run = data["last_run"]
     if run:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started_at"]))
@@ -73,3 +77,10 @@ def output_lines(outputs: dict[str, Any]) -> list[str]:
         export = f"  (export {entry['export']})" if entry.get("export") else ""
         lines.append(f"  {name} = {shown}{export}")
     return lines
+
+
+def rebuilt_line(done: dict[str, Any]) -> str:
+    cause = f" ({done['cause']})" if done.get("cause") else ""
+    return (f"inventory rebuilt from ownership tags at {done.get('at')}: "
+            f"{done.get('recovered', 0)} resources; the damaged store{cause} is kept as "
+            f"{done.get('from')}")

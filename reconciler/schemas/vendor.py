@@ -34,6 +34,8 @@ TYPES = (
     "AWS::ElasticLoadBalancingV2::Listener", "AWS::WAFv2::WebACL",
     "AWS::WAFv2::WebACLAssociation", "AWS::CloudTrail::Trail", "AWS::Logs::LogGroup",
     "AWS::CloudFront::Distribution", "AWS::Route53::HostedZone", "AWS::Route53::RecordSet",
+    # deploy/events/: the EventBridge rule and queue of event-driven drift (issue 11).
+    "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::Events::Rule",
 )
 REGION = "us-east-1"
 

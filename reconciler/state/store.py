@@ -1,4 +1,5 @@
-"""The state store: one SQLite file holding the inventory, run history and last status.
+"""The default state store: one SQLite file in the state directory holding, for each owner
+that uses the directory, the inventory, the run history and the last status.
 
 Every AWS change is followed by a committed write, so a process killed at any
 moment loses at most the bookkeeping of the one call in flight, and the
@@ -13,133 +14,62 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ReconcilerError
+from reconciler.state.base import HistoryLimit, InventoryRow, StatusRow
+from reconciler.state.sqlite_schema import SCHEMA_VERSION, prepare
+from reconciler.state.sqlite_wal import in_use, wal_damage
 
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS inventory (
-    logical_id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    physical_id TEXT,
-    owner TEXT NOT NULL,
-    revision TEXT,
-    state TEXT NOT NULL,            -- 'pending-create' (intent recorded) or 'present'
-    deletion_policy TEXT NOT NULL,
-    mode TEXT NOT NULL DEFAULT 'enforce',
-    properties TEXT NOT NULL DEFAULT '{}',   -- last applied properties, secrets masked
-    depends_on TEXT NOT NULL DEFAULT '[]',
-    updated_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    command TEXT NOT NULL,
-    revision TEXT,
-    started_at REAL NOT NULL,
-    finished_at REAL,
-    result TEXT,
-    summary TEXT
-);
-CREATE TABLE IF NOT EXISTS changes (
-    run_id INTEGER NOT NULL REFERENCES runs(id),
-    logical_id TEXT NOT NULL,
-    type TEXT NOT NULL,
-    action TEXT NOT NULL,
-    result TEXT NOT NULL,
-    reason TEXT,
-    diff TEXT NOT NULL DEFAULT '[]',
-    at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS changes_by_run ON changes(run_id);
-CREATE TABLE IF NOT EXISTS resource_status (
-    logical_id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    physical_id TEXT,
-    status TEXT NOT NULL,
-    action TEXT NOT NULL,
-    blocked INTEGER NOT NULL,
-    reason TEXT,
-    diff TEXT NOT NULL DEFAULT '[]',
-    revision TEXT,
-    run_id INTEGER,
-    observed_at REAL NOT NULL
-);
-"""
-
-
-@dataclass
-class InventoryRow:
-    logical_id: str
-    type: str
-    physical_id: str | None
-    owner: str
-    revision: str | None
-    state: str
-    deletion_policy: str
-    mode: str = "enforce"
-    properties: dict[str, Any] = field(default_factory=dict)
-    depends_on: list[str] = field(default_factory=list)
-
-    @property
-    def pending(self) -> bool:
-        return self.state == "pending-create"
-
-
-@dataclass
-class StatusRow:
-    logical_id: str
-    type: str
-    physical_id: str | None
-    status: str
-    action: str
-    blocked: bool
-    reason: str | None
-    diff: list[dict[str, Any]]
-    revision: str | None
-    observed_at: float
+__all__ = ["InventoryRow", "StateStore", "StatusRow"]
 
 
 class StateStore:
-    """SQLite under the state directory; safe to share between threads (one lock)."""
+    """SQLite under the state directory, scoped to one owner; safe to share between
+    threads (one lock). WAL lets ``status`` and ``plan`` read while a worker writes, and the
+    busy timeout lets two writers take turns instead of failing."""
 
     FILE_NAME = "state.sqlite"
 
-    def __init__(self, directory: str | Path):
+    def __init__(self, directory: str | Path, owner: str = "reconciler"):
         self.directory = Path(directory)
+        self.owner = owner
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ReconcilerError(f"state directory {self.directory}: {exc.strerror}") from exc
         self.path = self.directory / self.FILE_NAME
+        self.location = str(self.path)
         self._lock = threading.RLock()
+        damage = file_damage(self.path)
+        if damage is not None:
+            raise CorruptStore(self.path, damage)
         try:
-            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None,
+                                       timeout=30)
+            self._db.execute("PRAGMA busy_timeout=30000")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA busy_timeout=5000")
-            self._db.executescript(_SCHEMA)
-        except sqlite3.DatabaseError as exc:
-            raise ReconcilerError(f"state store {self.path}: {exc}") from exc
-        self._check_version()
-
-    def _check_version(self) -> None:
-        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)",
-                             (str(SCHEMA_VERSION),))
-        elif int(row[0]) > SCHEMA_VERSION:
-            raise ReconcilerError(
-                f"state store {self.path} was written by a newer reconciler "
-                f"(schema {row[0]}, this one knows {SCHEMA_VERSION})")
+            prepare(self._db, owner)
+            self._check_rows()
+        except (sqlite3.DatabaseError, ValueError) as exc:
+            self._db.close()
+            raise CorruptStore(self.path, str(exc)) from exc
+        except ReconcilerError:
+            self._db.close()
+            raise
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def _check_rows(self) -> None:
+        """Damage inside a value passes SQLite's check: every inventory row must parse."""
+        for properties, depends_on in self._db.execute(
+                "SELECT properties, depends_on FROM inventory"):
+            json.loads(properties)
+            json.loads(depends_on)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -152,13 +82,16 @@ class StateStore:
                 raise
             self._db.execute("COMMIT")
 
+    def _rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(sql, (self.owner, *args)).fetchall()
+
     # --- inventory ------------------------------------------------------------------------------
 
     def inventory(self) -> dict[str, InventoryRow]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT logical_id, type, physical_id, owner, revision, state, deletion_policy,"
-                " mode, properties, depends_on FROM inventory ORDER BY logical_id").fetchall()
+        rows = self._rows(
+            "SELECT logical_id, type, physical_id, owner, revision, state, deletion_policy,"
+            " mode, properties, depends_on FROM inventory WHERE owner=? ORDER BY logical_id")
         return {
             r[0]: InventoryRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
                                json.loads(r[8]), json.loads(r[9]))
@@ -169,22 +102,24 @@ class StateStore:
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO inventory VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (row.logical_id, row.type, row.physical_id, row.owner, row.revision, row.state,
-                 row.deletion_policy, row.mode, json.dumps(row.properties, default=str),
-                 json.dumps(row.depends_on), time.time()),
+                (self.owner, row.logical_id, row.type, row.physical_id, row.revision,
+                 row.state, row.deletion_policy, row.mode,
+                 json.dumps(row.properties, default=str), json.dumps(row.depends_on),
+                 time.time()),
             )
 
     def drop_inventory(self, logical_id: str) -> None:
         with self._tx() as db:
-            db.execute("DELETE FROM inventory WHERE logical_id=?", (logical_id,))
+            db.execute("DELETE FROM inventory WHERE owner=? AND logical_id=?",
+                       (self.owner, logical_id))
 
     # --- runs and change history ----------------------------------------------------------------
 
     def start_run(self, command: str, revision: str | None) -> int:
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO runs (command, revision, started_at) VALUES (?,?,?)",
-                (command, revision, time.time()))
+                "INSERT INTO runs (owner, command, revision, started_at) VALUES (?,?,?,?)",
+                (self.owner, command, revision, time.time()))
             return int(cursor.lastrowid or 0)
 
     def finish_run(self, run_id: int, result: str, summary: dict[str, Any]) -> None:
@@ -200,10 +135,9 @@ class StateStore:
                         json.dumps(diff, default=str), time.time()))
 
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, command, revision, started_at, finished_at, result, summary"
-                " FROM runs ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        rows = self._rows(
+            "SELECT id, command, revision, started_at, finished_at, result, summary"
+            " FROM runs WHERE owner=? ORDER BY id DESC LIMIT ?", limit)
         return [
             {"id": r[0], "command": r[1], "revision": r[2], "started_at": r[3],
              "finished_at": r[4], "result": r[5], "summary": json.loads(r[6] or "{}")}
@@ -218,39 +152,83 @@ class StateStore:
         return [{"resource": r[0], "type": r[1], "action": r[2], "result": r[3],
                  "reason": r[4], "diff": json.loads(r[5])} for r in rows]
 
+    def trim_history(self, limit: HistoryLimit) -> int:
+        """Drop this owner's runs (and their changes) beyond the newest ``limit.runs`` or
+        older than ``limit.days``; returns how many runs went."""
+        cutoff = time.time() - limit.days * 86400
+        with self._tx() as db:
+            doomed = [r[0] for r in db.execute(
+                "SELECT id FROM runs WHERE owner=? AND (started_at < ? OR id NOT IN"
+                " (SELECT id FROM runs WHERE owner=? ORDER BY id DESC LIMIT ?))",
+                (self.owner, cutoff, self.owner, max(limit.runs, 1))).fetchall()]
+            db.executemany("DELETE FROM changes WHERE run_id=?", [(i,) for i in doomed])
+            db.executemany("DELETE FROM runs WHERE id=?", [(i,) for i in doomed])
+        return len(doomed)
+
     # --- last status ----------------------------------------------------------------------------
 
     def put_statuses(self, rows: list[StatusRow], run_id: int | None, replace_all: bool) -> None:
         with self._tx() as db:
             if replace_all:
-                db.execute("DELETE FROM resource_status")
+                db.execute("DELETE FROM resource_status WHERE owner=?", (self.owner,))
             for s in rows:
                 db.execute(
-                    "INSERT OR REPLACE INTO resource_status VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (s.logical_id, s.type, s.physical_id, s.status, s.action, int(s.blocked),
-                     s.reason, json.dumps(s.diff, default=str), s.revision, run_id,
-                     s.observed_at))
+                    "INSERT OR REPLACE INTO resource_status VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (self.owner, s.logical_id, s.type, s.physical_id, s.status, s.action,
+                     int(s.blocked), s.reason, json.dumps(s.diff, default=str), s.revision,
+                     run_id, s.observed_at))
 
     def drop_statuses(self, logical_ids: list[str]) -> None:
         with self._tx() as db:
-            db.executemany("DELETE FROM resource_status WHERE logical_id=?",
-                           [(lid,) for lid in logical_ids])
+            db.executemany("DELETE FROM resource_status WHERE owner=? AND logical_id=?",
+                           [(self.owner, lid) for lid in logical_ids])
 
     def statuses(self) -> list[StatusRow]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT logical_id, type, physical_id, status, action, blocked, reason, diff,"
-                " revision, observed_at FROM resource_status ORDER BY logical_id").fetchall()
+        rows = self._rows(
+            "SELECT logical_id, type, physical_id, status, action, blocked, reason, diff,"
+            " revision, observed_at FROM resource_status WHERE owner=? ORDER BY logical_id")
         return [StatusRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6], json.loads(r[7]),
                           r[8], r[9]) for r in rows]
 
-    # --- small key/value facts (revisions, last errors) ---------------------------------------
+    # --- small key/value facts (revisions, last errors, outputs) ------------------------------
 
     def get_meta(self, key: str) -> str | None:
-        with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
-        return None if row is None else str(row[0])
+        rows = self._rows("SELECT value FROM meta WHERE owner=? AND key=?", key)
+        return None if not rows else str(rows[0][0])
 
     def set_meta(self, key: str, value: str) -> None:
         with self._tx() as db:
-            db.execute("INSERT OR REPLACE INTO meta VALUES (?,?)", (key, value))
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?,?,?)", (self.owner, key, value))
+
+    def meta_of_owners(self, key: str) -> dict[str, str]:
+        """``key`` for every owner of this store (the outputs other trees export)."""
+        with self._lock:
+            rows = self._db.execute("SELECT owner, value FROM meta WHERE key=? AND owner<>''",
+                                    (key,)).fetchall()
+        return {str(owner): str(value) for owner, value in rows}
+
+    def owners(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT DISTINCT owner FROM runs UNION SELECT DISTINCT"
+                                    " owner FROM inventory ORDER BY 1").fetchall()
+        return [str(r[0]) for r in rows]
+
+
+class CorruptStore(ReconcilerError):
+    def __init__(self, path: Path, detail: str):
+        super().__init__(f"state store {path} is damaged ({detail})")
+        self.path = path
+        self.detail = detail
+
+
+def file_damage(path: Path) -> str | None:
+    """Damage SQLite would not report: an emptied file, a write-ahead log it would drop."""
+    wal = Path(f"{path}-wal")
+    if path.exists() and path.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size):
+        return "the file is empty: truncated"
+    if in_use(path):
+        return None  # another process writes the log now: it is not ours to judge
+    return wal_damage(path)
+
+
+__all__ += ["CorruptStore", "SCHEMA_VERSION"]

@@ -48,6 +48,8 @@ class Scope:
     # True when some file could not be read: its names are missing, so unknown names are
     # not reported (they would be noise hiding the real error).
     incomplete: bool = False
+    # Export names of the other trees sharing the state store; None: not known (no store).
+    exports: Mapping[str, Any] | None = None  # name -> state.exports.Exported
 
 
 @dataclass
@@ -96,6 +98,8 @@ class IntrinsicCheck:
             self._get_azs(arg, line, live)
         elif name == "Fn::Cidr":
             self._cidr(arg, line, live)
+        elif name == "Fn::ImportValue" and not self.in_condition:
+            self._import_value(arg, line, live)
         elif name == "Fn::If" and not self.in_condition:
             self._if(arg, line, live)
         elif name == "Fn::If":
@@ -298,6 +302,40 @@ class IntrinsicCheck:
             return
         self.problems.append((line, "Fn::GetAZs takes a region name, '' (this region) or "
                                     "!Ref AWS::Region"))
+
+    def _import_value(self, arg: Any, line: int, live: bool) -> None:
+        # As in CloudFormation: the name may use parameters, never resources (an import is
+        # known before anything of this tree exists).
+        inner = IntrinsicCheck(self.scope)
+        inner.walk(arg, line, live)
+        self.problems += inner.problems
+        if inner.dependencies:
+            self.problems.append((line, "Fn::ImportValue cannot depend on resources "
+                                        f"({', '.join(sorted(inner.dependencies))})"))
+            return
+        if isinstance(arg, dict | list) and function_name(arg) is None:
+            self.problems.append((line, "Fn::ImportValue takes an export name"))
+            return
+        name = self.static_text(arg) if live else None
+        if name is not None and self.scope.exports is not None and \
+                name not in self.scope.exports:
+            known = ", ".join(sorted(self.scope.exports)) or "none"
+            self.problems.append((line, f"Fn::ImportValue: no other tree of this state store "
+                                        f"exports '{name}' (exports: {known})"))
+
+    def static_text(self, arg: Any) -> str | None:
+        """A name known before anything runs: literal, or made of parameters only."""
+        if isinstance(arg, str | int | float) and not isinstance(arg, bool):
+            return as_text(arg, "Fn::ImportValue")
+        if function_name(arg) == "Ref" and isinstance(arg["Ref"], str):
+            value = self.scope.parameters.get(arg["Ref"])
+            return value if isinstance(value, str) else None
+        if function_name(arg) == "Fn::Sub" and isinstance(arg["Fn::Sub"], str):
+            parts = sub_parts(arg["Fn::Sub"])
+            values = [text if not variable else self.scope.parameters.get(text)
+                      for variable, text in parts]
+            return "".join(values) if all(isinstance(v, str) for v in values) else None
+        return None
 
     def _cidr(self, arg: Any, line: int, live: bool) -> None:
         if not (isinstance(arg, list) and len(arg) == 3):

@@ -18,10 +18,16 @@ PSEUDO_PARAMETERS = ("AWS::Region", "AWS::AccountId", "AWS::Partition", "AWS::UR
                      "AWS::StackName", "AWS::StackId")
 NO_VALUE = "AWS::NoValue"
 FUNCTIONS = ("Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::If",
-             "Fn::FindInMap", "Fn::GetAZs", "Fn::Cidr")
+             "Fn::FindInMap", "Fn::GetAZs", "Fn::Cidr", "Fn::ImportValue")
 # Not a pseudo parameter (Ref cannot name it): the key under which the pseudo mapping holds
 # this run's availability zones, for Fn::GetAZs. Looked up only when a template uses it.
 AVAILABILITY_ZONES = "AWS::AvailabilityZones"
+# Likewise, for Fn::ImportValue: export name -> value, of the other trees sharing the state
+# store (reconciler.state.exports; values may be objects with owner/value attributes).
+EXPORTS = "AWS::Exports"
+# What the engine records instead of a secret (engine.model.MASK): an export holding it has
+# no value to import.
+SENSITIVE_MASK = "(sensitive value)"
 CONDITION_FUNCTIONS = ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Condition")
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
@@ -248,7 +254,8 @@ class Resolver:
             return self.value(when_true if self.conditions[condition] else when_false)
         handler = {"Fn::Sub": self.sub, "Fn::Join": self.join, "Fn::Select": self.select,
                    "Fn::Split": self.split, "Fn::FindInMap": self.find_in_map,
-                   "Fn::GetAZs": self.get_azs, "Fn::Cidr": self.cidr}.get(name)
+                   "Fn::GetAZs": self.get_azs, "Fn::Cidr": self.cidr,
+                   "Fn::ImportValue": self.import_value}.get(name)
         if handler is None:
             raise IntrinsicError(f"{name} is not supported")
         return handler(arg)
@@ -351,6 +358,29 @@ class Resolver:
         if zones is None:
             raise IntrinsicError("Fn::GetAZs: the availability zones have no value here")
         return list(zones)
+
+    def import_value(self, arg: Any) -> Any:
+        name = self.value(arg)
+        if isinstance(name, Unknown):
+            return name
+        name = as_text(name, "Fn::ImportValue")
+        exports = self.pseudo.get(EXPORTS)
+        if exports is None:
+            raise IntrinsicError(f"Fn::ImportValue {name}: the exports of other trees are not "
+                                 "known here (no state store)")
+        if name not in exports:
+            raise IntrinsicError(f"Fn::ImportValue: no other tree of this state store exports "
+                                 f"'{name}'")
+        exported = exports[name]
+        value = getattr(exported, "value", exported)
+        where = f"export '{name}' (output {getattr(exported, 'output', '?')} of tree " \
+                f"{getattr(exported, 'owner', '?')})"
+        if value is None:
+            raise IntrinsicError(f"Fn::ImportValue: {where} has no value yet: that tree has "
+                                 "not applied it")
+        if value == SENSITIVE_MASK:
+            raise IntrinsicError(f"Fn::ImportValue: {where} is a secret, which no store keeps")
+        return value
 
     def cidr(self, arg: Any) -> Any:
         if not (isinstance(arg, list) and len(arg) == 3):

@@ -15,7 +15,7 @@ from reconciler.template.folding import fold_conditions
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
-from reconciler.template.intrinsics import references
+from reconciler.template.intrinsics import EXPORTS, references
 from reconciler.template.located import child_line, format_path, line_at, pointer_parts
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
@@ -74,6 +74,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
         mappings=mappings,
         attributes=lambda type_name: _attributes(catalog, type_name),
         incomplete=incomplete,
+        exports=(pseudo or {}).get(EXPORTS),
     )
     resources: dict[str, ResourceDecl] = {}
     for name, entry in entries.items():

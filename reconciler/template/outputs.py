@@ -68,6 +68,12 @@ def _check(decl: Declaration, scope: Scope) -> tuple[OutputDecl | None, list[tup
     if export_name is not None:
         check.walk(export_name, child_line(body, "Export", decl.line), live)
     problems += check.problems
+    known = check.static_text(export_name) if live and export_name is not None else None
+    if known is not None and scope.exports is not None and known in scope.exports:
+        holder = getattr(scope.exports[known], "owner", None)
+        by = f" (tree {holder})" if holder else ""
+        problems.append((child_line(body, "Export", decl.line), f"export name '{known}' "
+                         f"is already exported by another tree of this state store{by}"))
     if problems or not live:
         return None, problems
     return OutputDecl(decl.name, body["Value"], description, export_name, decl.file,
