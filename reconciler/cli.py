@@ -152,6 +152,7 @@ def cmd_permissions(settings: Settings) -> int:
 
 
 def cmd_plan_or_apply(settings: Settings) -> int:
+    from reconciler import plan_base
     from reconciler.aws.cloudtrail import attribution_for
     from reconciler.engine import reconcile
     from reconciler.output.plan_text import render_plan
@@ -172,6 +173,7 @@ def cmd_plan_or_apply(settings: Settings) -> int:
         pseudo = PseudoParameters(lambda: clients, settings.stack,
                                   functools.partial(exports_of_others, store))
         template = load(settings.path, settings.parameters, pseudo)
+        base = _base(settings, template, pseudo)  # before AWS: a bad REV fails at once
         if settings.stats:
             stack.callback(lambda: print(
                 f"stats: aws_calls={clients.calls} resources={len(template.resources)} "
@@ -182,9 +184,13 @@ def cmd_plan_or_apply(settings: Settings) -> int:
         # Who caused each drift, from CloudTrail (the local emulator has no LookupEvents).
         attribution = None if settings.local else attribution_for(clients, _warn)
         if settings.command == "plan":
+            scope = None if base is None else plan_base.scope_for(base, template)
             result = reconcile.plan(template, store, kinds, resolve, pseudo, engine_settings,
-                                    attribution)
-            _print_plan(result, settings.output, applied=False, render=render_plan)
+                                    attribution, scope=scope)
+            if base is not None:
+                total = len(set(template.resources) | set(store.inventory()))
+                result = plan_base.only_differing(result, base, total)
+            _print_plan(result, settings.output, applied=False, render=render_plan, base=base)
             if result.has_errors:
                 return EXIT_ERROR
             return EXIT_CHANGES if result.has_changes else EXIT_OK
@@ -222,10 +228,31 @@ def _wait_for_pending(first: Any, template: Any, run_pass: Any, settings: Settin
     return waited.plan
 
 
-def _print_plan(result: Any, output: str, applied: bool, render: Any) -> None:
+def _base(settings: Settings, template: Any, pseudo: Any) -> Any:
+    """plan --base REV: how the tree differs from REV (None without --base)."""
+    if not settings.base:
+        return None
+    from reconciler import plan_base
+    from reconciler.runtime import load
+
+    return plan_base.compare(settings.path, settings.base, template, load,
+                             settings.parameters, pseudo)
+
+
+def _print_plan(result: Any, output: str, applied: bool, render: Any, base: Any = None) -> None:
     if output == "json":
-        print(json.dumps(result.to_json(), indent=2, sort_keys=False))
+        data = result.to_json()
+        if base is not None:
+            data["base"] = base.to_json()
+        print(json.dumps(data, indent=2, sort_keys=False))
+    elif output == "markdown":
+        from reconciler.output.plan_markdown import render_markdown
+
+        print(render_markdown(result, base), end="")
     else:
+        if base is not None:
+            text = base.describe()
+            print(text[:1].upper() + text[1:] + ".")
         print(render(result, applied=applied), end="")
 
 

@@ -111,6 +111,7 @@ class WorkerSettings:
     listen: str = "127.0.0.1:9108"
     webhook_secret_file: str | None = None
     shutdown_timeout: float = 60.0
+    notify: tuple[str, ...] = ()  # notification endpoints (secrets: never logged in full)
     events_queue: str | None = None  # SQS queue URL fed with CloudTrail events (EventBridge)
     source: SourceSettings = field(default_factory=SourceSettings)
 
@@ -126,6 +127,7 @@ class Settings:
     local: bool = False
     output: str = "text"
     stats: bool = False
+    base: str | None = None  # plan --base: only what differs from this git revision
     reconcile: ReconcileSettings = field(default_factory=ReconcileSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     stack_import: StackImportSettings = field(default_factory=StackImportSettings)
@@ -156,7 +158,8 @@ class Flag:
 
     ``kind`` is ``value`` (takes an argument), ``switch`` (present or not) or
     ``repeat`` (KEY=VALUE, repeatable; the variable holds one per line) or ``list``
-    (repeatable values; the variable holds one per line).
+    (repeatable values; the variable holds several, one per line or comma- or
+    space-separated).
     """
 
     name: str  # "--max-deletes", or "path" for the positional PATH
@@ -207,7 +210,10 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--path", "path", ("run",), "desired-state folder inside the repository"),
     Flag("--output", "output", ("plan", "apply", "status", "render", "unmanaged"),
          "output format",
-         choices=("text", "json"), command_choices={"render": ("yaml", "json")}),
+         choices=("text", "json"), command_choices={"render": ("yaml", "json"),
+                                                    "plan": ("text", "json", "markdown")}),
+    Flag("--base", "base", ("plan",), "show only the resources whose declaration differs "
+         "from this git revision (the tree must sit in a git work tree)", metavar="REV"),
     Flag("--stats", "stats", ("plan", "apply"),
          "print AWS API calls and wall time to stderr at the end", kind="switch"),
     # Reconciling.
@@ -264,6 +270,9 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--shutdown-timeout", "worker.shutdown_timeout", ("run",),
          "longest wait for the resource in flight at shutdown", parse=parse_duration,
          metavar="DURATION"),
+    Flag("--notify", "worker.notify", ("run",), "send notifications to URL: a Slack incoming "
+         "webhook or any endpoint taking JSON (repeatable; the variable takes several, comma- "
+         "or space-separated)", kind="list", metavar="URL"),
     Flag("--events-queue", "worker.events_queue", ("run",),
          "SQS queue URL an EventBridge rule feeds with CloudTrail events: reconcile the "
          "resources they name at once (deploy/events/)", metavar="URL"),
@@ -328,8 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add(parser: argparse.ArgumentParser, flag: Flag, command: str) -> None:
     default = flag.default_for(command)
-    shown = "" if default in (None, False, "", ()) or flag.kind in ("repeat", "list") \
-        else f"default {default}; "
+    plain = default in (None, False, "") or flag.kind in ("repeat", "list")
+    shown = "" if plain else f"default {default}; "
     help_text = f"{flag.help} ({shown}env {flag.env})"
     # Defaults stay None here: Settings.from_arguments tells "not given" from "given".
     if flag.kind == "switch":
@@ -371,11 +380,12 @@ def _value(flag: Flag, command: str, given: Any, environ: Mapping[str, str]) -> 
         lines = [line for line in environ.get(flag.env, "").splitlines() if line.strip()]
         pairs = [_from_env(flag, line) for line in lines] + list(given or [])
         return MappingProxyType(dict(pairs))
-    if flag.kind == "list":  # the command line replaces the variable's lines
+    if flag.kind == "list":
+        # The command line replaces the variable: a list has no key to merge by.
         if given:
             return tuple(given)
-        return tuple(_from_env(flag, line.strip()) for line in
-                     environ.get(flag.env, "").splitlines() if line.strip())
+        return tuple(_from_env(flag, item) for item in
+                     environ.get(flag.env, "").replace(",", " ").split())
     if given is not None:
         return given
     if flag.env not in environ:

@@ -59,6 +59,7 @@ def test_every_design_metric_is_declared_with_its_type() -> None:
         "reconciler_aws_api_throttled": "counter",
         "reconciler_aws_reachable": "gauge",
         "reconciler_deletions_blocked": "counter",
+        "reconciler_notifications": "counter",
     }
 
 
@@ -71,6 +72,8 @@ def test_label_less_series_exist_at_zero_before_any_event() -> None:
         assert s[name] == {labels(): 0.0}, name
     assert s["reconciler_source_fetch_total"] == {
         labels(result="success"): 0.0, labels(result="error"): 0.0}
+    assert s["reconciler_notifications_total"] == {
+        labels(result=r): 0.0 for r in ("sent", "failed", "dropped")}
     # No revision fetched yet: the info gauges have no series at all.
     assert "reconciler_source_revision_info" not in s
     assert "reconciler_applied_revision_info" not in s

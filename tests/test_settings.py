@@ -66,7 +66,9 @@ def sample(flag: Flag, command: str) -> tuple[str, Any]:
     if flag.kind == "repeat":
         return "A=1\nB=x=y\n", {"A": "1", "B": "x=y"}
     if flag.kind == "list":
-        return "AWS::S3::Bucket\n AWS::IAM::Role\n", ("AWS::S3::Bucket", "AWS::IAM::Role")
+        if flag.name == "--type":
+            return "AWS::S3::Bucket\n AWS::IAM::Role\n", ("AWS::S3::Bucket", "AWS::IAM::Role")
+        return "http://a/1, http://b/2 http://c/3", ("http://a/1", "http://b/2", "http://c/3")
     if choices:
         return choices[-1], choices[-1]
     if flag.parse is parse_duration:
@@ -84,6 +86,14 @@ def test_every_flag_reads_its_variable(flag: Flag) -> None:
         text, expected = sample(flag, command)
         settings = parse([command], environ={flag.env: text})
         assert setting(settings, flag.setting) == expected, (command, flag.env)
+
+
+def test_a_list_flag_repeats_and_the_command_line_replaces_the_variable() -> None:
+    environ = {"RECONCILER_NOTIFY": "http://env/1,http://env/2"}
+    assert parse(["run"], environ).worker.notify == ("http://env/1", "http://env/2")
+    given = parse(["run", "--notify", "http://a/1", "--notify", "http://b/2"], environ)
+    assert given.worker.notify == ("http://a/1", "http://b/2")
+    assert parse(["run"], {"RECONCILER_NOTIFY": " , "}).worker.notify == ()
 
 
 def test_the_command_line_wins_over_the_variable() -> None:

@@ -25,6 +25,7 @@ DURATION_BUCKETS: tuple[float, ...] = (
 )
 
 FETCH_RESULTS = ("success", "error")
+NOTIFICATION_RESULTS = ("sent", "failed", "dropped")
 
 #: The classic text format that ``generate_latest`` writes; every Prometheus version reads it.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -97,10 +98,16 @@ class Metrics:
         self.deletions_blocked_total = Counter(
             "reconciler_deletions_blocked_total",
             "Deletions held back by the deletion guard", registry=r)
+        self.notifications_total = Counter(
+            "reconciler_notifications_total",
+            "Notifications per destination by result: sent, failed (given up after retries, "
+            "or refused), dropped (queue full, or left at shutdown)", ["result"], registry=r)
 
         # Alerts use increase() on these; a series born at its first error hides that error.
         for result in FETCH_RESULTS:
             self.source_fetch_total.labels(result=result)
+        for result in NOTIFICATION_RESULTS:
+            self.notifications_total.labels(result=result)
 
     # --- resources ---------------------------------------------------------------------------
 
@@ -191,6 +198,9 @@ class Metrics:
     def deletions_blocked(self, count: int) -> None:
         if count > 0:
             self.deletions_blocked_total.inc(count)
+
+    def notification(self, result: str) -> None:
+        self.notifications_total.labels(result=result).inc()
 
     # --- exposition --------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from reconciler.daemon.events import DriftSources
 from reconciler.daemon.http import HttpServer
 from reconciler.daemon.logs import configure_logging
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.notify import check_url
 from reconciler.daemon.source import GitSource
 from reconciler.daemon.webhooks import WebhookVerifier
 from reconciler.daemon.worker import Worker
@@ -56,6 +57,8 @@ def run_worker(settings: Settings) -> int:
     if not source_settings.repo:
         raise ReconcilerError("reconciler run needs --repo (URL or path) or RECONCILER_REPO")
     _check_trust(source_settings)
+    for url in worker_settings.notify:
+        check_url(url)  # refused before anything starts, the URL's secret part not shown
     secret = _secret("RECONCILER_WEBHOOK_SECRET", worker_settings.webhook_secret_file)
     token = _secret("RECONCILER_GIT_TOKEN", source_settings.git_token_file)
     with ExitStack() as stack:

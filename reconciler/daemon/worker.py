@@ -25,6 +25,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from reconciler.aws.clients import AwsClients, AwsUnreachable
 from reconciler.daemon.metrics import Metrics
+from reconciler.daemon.notify import Notifications
+from reconciler.daemon.notify_conditions import from_git, no_echo_values
 from reconciler.daemon.reporting import ResourceSeries, RunReporter
 from reconciler.daemon.source import GitSource, SourceError
 from reconciler.engine import reconcile
@@ -78,6 +80,8 @@ class Worker:
         self.on_reconciled: list[Callable[[Plan], None]] = []  # after every reconcile
         self.status_hooks: list[Callable[[dict[str, Any]], None]] = []  # add to /status
         self.recovery: Opened | None = None  # run.py: a replaced store, rebuilt before a plan
+        self.notifications = Notifications(settings.worker.notify, store, metrics, log,
+                                           settings.owner)
 
     @property
     def log(self) -> Any:
@@ -225,6 +229,7 @@ class Worker:
             return
         self._good = (revision, template)
         self._last_errors = []
+        self.notifications.revision_valid(revision)
         self.metrics.set_desired_valid(True)
         self.store.set_meta("desired_valid", "1")
         self.store.set_meta("desired_errors", "[]")
@@ -236,6 +241,7 @@ class Worker:
         self.store.set_meta("desired_errors", json.dumps(errors))
         for error in errors:
             self.log.error("invalid desired state", invalid_revision=revision, error=error)
+        self.notifications.revision_invalid(revision, errors)
 
     # --- reconcile ----------------------------------------------------------------------------
 
@@ -283,12 +289,20 @@ class Worker:
                                               self.log.warning)
         reporter = RunReporter(self.metrics, self.log, self._series,
                                full=scope is None)
+        notices = self.notifications.cycle(scope is None, from_git(previous, revision, template),
+                                           no_echo_values(template))
+
+        def planned(plan: Plan) -> None:
+            reporter.on_plan(plan)
+            notices.on_plan(plan)
+
         started = time.time()
         result = reconcile.apply(template, self.store, self.kinds, resolve, self.pseudo,
                                  settings, command="run", listener=reporter.on_change,
-                                 should_stop=self.stop.is_set, on_planned=reporter.on_plan,
+                                 should_stop=self.stop.is_set, on_planned=planned,
                                  scope=scope, holds=holds, attribution=self.attribution)
         reporter.finished(result, started)
+        notices.finished(result)
         for hook in self.on_reconciled:
             hook(result)
         self.metrics.set_aws_reachable(self.clients.unreachable is None)
@@ -331,7 +345,9 @@ class Worker:
         """No new work; let the resource in flight finish and be recorded. True if idle in time."""
         self.stop.set()
         self.scheduler.shutdown(wait=False)
-        return self._idle.wait(timeout)
+        idle = self._idle.wait(timeout)
+        self.notifications.close(min(5.0, timeout))  # what the last reconcile had to tell
+        return idle
 
 
 def _now() -> datetime:

@@ -21,9 +21,10 @@ from reconciler.template.model import Template
 
 def plan(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
          pseudo: Mapping[str, Any], settings: EngineSettings,
-         attribution: Attribution | None = None) -> Plan:
-    """Read AWS and decide; writes nothing anywhere (``attribution``: who caused drift)."""
-    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings)
+         attribution: Attribution | None = None, scope: frozenset[str] | None = None) -> Plan:
+    """Read AWS and decide; writes nothing anywhere (``attribution``: who caused drift; with
+    ``scope``, only those logical IDs)."""
+    planner = Planner(template, store.inventory(), kinds, resolve, pseudo, settings, scope)
     result = planner.plan()
     attribute(result, attribution)
     result.outputs = resolve_outputs(planner)

@@ -21,6 +21,14 @@ def changed_scope(old: Template, new: Template) -> frozenset[str] | None:
     return around(new, changed, removed)
 
 
+def differing(old: Template, new: Template) -> set[str]:
+    """Logical IDs declared differently in ``new`` than in ``old``: added, changed or removed
+    (parameter values and conditions not considered: see ``changed_scope``)."""
+    changed = {lid for lid, decl in new.resources.items()
+               if not _same(old.resources.get(lid), decl)}
+    return changed | (set(old.resources) - set(new.resources))
+
+
 def pending_scope(template: Template, resources: Iterable[str]) -> frozenset[str]:
     """Logical IDs to reconcile for resources that were pending (or waiting): them, what
     depends on them, and what those reference. Removed resources stay in by name."""
