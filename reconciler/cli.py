@@ -150,6 +150,11 @@ def cmd_plan_or_apply(settings: Settings) -> int:
                 f"stats: aws_calls={clients.calls} resources={len(template.resources)} "
                 f"wall_seconds={time.monotonic() - started:.3f}", file=sys.stderr))
         check_aws(clients)
+        if settings.command == "apply":  # a shared store: this run holds the owner's lease
+            from reconciler.state.lease_keeper import held_for_command
+
+            stack.enter_context(held_for_command(store, clients,
+                                                 settings.reconcile.lease_duration))
         kinds = build_kinds(clients)
         if settings.command == "plan":
             result = reconcile.plan(template, store, kinds, resolve, pseudo, engine_settings)

@@ -33,7 +33,7 @@ from reconciler.errors import ValidationFailed
 from reconciler.output.status_text import status_json
 from reconciler.runtime import PseudoParameters, build_kinds, load
 from reconciler.settings import Settings
-from reconciler.state.base import Store
+from reconciler.state.base import Fenced, Store
 from reconciler.template.intrinsics import resolve
 from reconciler.template.model import Template
 
@@ -68,6 +68,20 @@ class Worker:
         self._pending_resources: dict[str, tuple[float | None, str]] = {}
         self._waiting: set[str] = set()
         self._pending_due: set[str] = set()  # asked for by the pending job, not yet reconciled
+        self.leadership: Any = None  # daemon/leadership.py with a shared store: the lease
+
+    def active(self) -> bool:
+        """Whether this worker may reconcile: it holds the lease, or there is none."""
+        return self.leadership is None or self.leadership.active()
+
+    def became_active(self) -> None:
+        """The lease is ours again: fetch, then check everything (the last holder may have
+        stopped half-way)."""
+        def catch_up() -> None:
+            self.poll_source()
+            self.request("took the lease")
+
+        self.scheduler.add_job(catch_up, misfire_grace_time=None)
 
     @property
     def log(self) -> Any:
@@ -125,6 +139,9 @@ class Worker:
                 self._requested = False
             try:
                 self.reconcile_once()
+            except Fenced as exc:  # another worker took over: it finishes what this one began
+                self.log.warning("fenced: another worker holds the lease; standing by",
+                                 error=str(exc))
             except Exception as exc:  # the worker never dies of one bad cycle
                 self.log.error("reconcile failed", error=str(exc), exc_info=True)
 
@@ -167,6 +184,8 @@ class Worker:
     # --- source -------------------------------------------------------------------------------
 
     def poll_source(self) -> None:
+        if not self.active():
+            return  # a standby neither fetches nor writes: the holder does
         with self._lock:
             forced, self._force_fetch = self._force_fetch, False
         try:
@@ -224,6 +243,8 @@ class Worker:
     # --- reconcile ----------------------------------------------------------------------------
 
     def reconcile_once(self) -> None:
+        if not self.active():
+            return
         # One cheap call first: with AWS unreachable, the cycle is skipped in a few seconds
         # (not every resource timing out) and the next one tries again.
         try:
@@ -292,6 +313,8 @@ class Worker:
         data["desired_errors"] = self._last_errors
         data["desired_valid"] = not self._last_errors
         data["ready"] = self.ready.is_set()
+        data.update(self.leadership.describe() if self.leadership is not None
+                    else {"role": "active"})
         return data
 
     # --- shutdown -----------------------------------------------------------------------------
@@ -299,7 +322,8 @@ class Worker:
     def shutdown(self, timeout: float) -> bool:
         """No new work; let the resource in flight finish and be recorded. True if idle in time."""
         self.stop.set()
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:  # a standby that never held the lease never started it
+            self.scheduler.shutdown(wait=False)
         return self._idle.wait(timeout)
 
 

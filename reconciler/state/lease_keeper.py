@@ -4,12 +4,15 @@ and when it stopped being one; they run on this thread and must return quickly."
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from reconciler.state.lease import Lease
+from reconciler.state.base import Store
+from reconciler.state.lease import Lease, acquire_for_command
 
 
 class LeaseKeeper:
@@ -80,3 +83,26 @@ class LeaseKeeper:
     def _warn(self, event: str, exc: Exception) -> None:
         if self._log is not None:
             self._log.warning(event, error=str(exc), holder=self.lease.holder)
+
+
+@contextmanager
+def held_for_command(store: Store, clients: Any, duration: float) -> Iterator[None]:
+    """A CLI ``apply`` on a shared store holds the owner's lease for its run (fails naming
+    the holder when a worker is active): its writes and AWS calls are fenced as a worker's.
+    A state directory has no lease: nothing to do."""
+    from reconciler.state.dynamodb_store import DynamoStore
+
+    if not isinstance(store, DynamoStore):
+        yield
+        return
+    lease = store.new_lease(duration)
+    acquire_for_command(lease, lambda line: print(line, file=sys.stderr, flush=True))
+    store.fence_with(lease)
+    clients.before_call(lease.check)
+    keeper = LeaseKeeper(lease, standby=False, before_tick=store.clients.reset_reachability)
+    keeper.start()
+    try:
+        yield
+    finally:
+        keeper.stop(release=True)
+        store.fence_with(None)
