@@ -171,3 +171,46 @@ def test_a_command_takes_over_a_dead_holders_lease(store: DynamoStore) -> None:
     said: list[str] = []
     acquire_for_command(mine, said.append, sleep=sleep)
     assert mine.held and "took over the lease" in said[-1]
+
+
+def test_fenced_ends_the_run_instead_of_failing_one_resource(store: DynamoStore,
+                                                             tmp_path: Any) -> None:
+    """The engine on the DynamoDB store with the worker's lease guard on its clients: the
+    lease is taken over after the first create; the next AWS call raises Fenced, which ends
+    the run (it is not recorded as that resource's error while the others go on)."""
+    from reconciler.engine import reconcile
+    from reconciler.engine.context import EngineSettings
+    from reconciler.kinds import registry
+    from reconciler.runtime import build_kinds
+    from reconciler.template.intrinsics import resolve
+    from reconciler.template.loader import load_tree
+
+    desired = tmp_path / "desired"
+    desired.mkdir()
+    (desired / "tree.yaml").write_text("Resources:\n" + "".join(
+        f"  Logs{i}: {{Type: AWS::Logs::LogGroup, Properties: {{RetentionInDays: 7}}}}\n"
+        for i in range(3)))
+    template = load_tree(desired, {}, registry.catalog(), pseudo={"AWS::Region": "us-east-1"})
+    holder_clock, standby_clock = Clock(), Clock()
+    holder, standby = _lease(store, holder_clock), _lease(store, standby_clock)
+    assert holder.try_acquire()
+    store.fence_with(holder)
+    clients = AwsClients()
+    clients.before_call(holder.check)
+
+    def on_change(change: Any, phase: str) -> None:
+        if phase == "done" and not standby.held:  # the holder stalls; a standby takes over
+            assert not standby.try_acquire()
+            standby_clock.now += 10
+            assert standby.try_acquire()
+            holder_clock.now += 8.1
+
+    with pytest.raises(Fenced):
+        reconcile.apply(template, store, build_kinds(clients), resolve, {}, EngineSettings(),
+                        listener=on_change)
+    groups = boto3.client("logs").describe_log_groups()["logGroups"]
+    assert len(groups) == 1  # nothing after the takeover reached AWS
+    assert list(store.inventory()) == ["Logs0"]
+    [run] = store.runs()
+    assert [c["resource"] for c in store.changes(run["id"])] == ["Logs0"]
+    assert run["result"] is None  # the run ends unfinished: the new holder's run finishes it

@@ -67,10 +67,17 @@ class Leadership:
         if not self._started:
             self._started = True
             # Off the lease thread: loading the tree must not delay a renewal.
-            threading.Thread(target=self._worker.start, name="worker-start",
+            threading.Thread(target=self._start_worker, name="worker-start",
                              daemon=True).start()
         else:
             self._worker.became_active()
+
+    def _start_worker(self) -> None:
+        try:
+            self._worker.start()
+        except Exception as exc:  # fenced at once, say: started again when the lease is ours
+            self._log.error("worker start failed", error=str(exc))
+            self._started = bool(self._worker.scheduler.running)
 
     def _lost(self) -> None:
         self._metrics.set_leader(False)
