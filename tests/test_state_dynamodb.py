@@ -170,3 +170,20 @@ def _release_behind_its_back(store: DynamoStore) -> None:
         TableName=store.table, Key={"pk": {"S": items.owner_pk(store.owner)},
                                     "sk": {"S": items.LEASE_SK}},
         UpdateExpression="SET holder = :none", ExpressionAttributeValues={":none": {"S": ""}})
+
+
+def test_apply_plan_and_status_through_the_cli(stack: Any) -> None:
+    """apply takes the lease for its run and hands it back; status names a missing table."""
+    missing = stack.cli("status", "--state", "dynamodb://no-such-table")
+    assert missing.code == 1 and "no state in dynamodb://no-such-table" in missing.err
+    stack.write("logs.yaml", "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n"
+                "    Properties: {RetentionInDays: 7}\n")
+    assert stack.apply("--state", TABLE).code == 0
+    assert stack.apply("--state", TABLE).code == 0  # the first run released the lease
+    assert stack.plan("--state", TABLE).code == 0
+    status = stack.cli("status", "--state", TABLE, "--output", "json")
+    assert status.code == 0 and [r["resource"] for r in status.json["resources"]] == ["Logs"]
+    lease = boto3.client("dynamodb").get_item(
+        TableName="reconciler-state", Key={"pk": {"S": "owner#reconciler"},
+                                           "sk": {"S": items.LEASE_SK}})["Item"]
+    assert lease["holder"]["S"] == ""  # released
