@@ -180,6 +180,11 @@ def cmd_plan_or_apply(settings: Settings) -> int:
                 f"wall_seconds={time.monotonic() - started:.3f}", file=sys.stderr))
         check_aws(clients)
         engine_settings = settings_after_rebuild(opened, clients, engine_settings, _warn)
+        if settings.command == "apply":  # a shared store: this run holds the owner's lease
+            from reconciler.state.lease_keeper import held_for_command
+
+            stack.enter_context(held_for_command(store, clients,
+                                                 settings.reconcile.lease_duration))
         kinds = build_kinds(clients)
         # Who caused each drift, from CloudTrail (the local emulator has no LookupEvents).
         attribution = None if settings.local else attribution_for(clients, _warn)

@@ -88,6 +88,7 @@ class ReconcileSettings:
     pending_interval: float = 15.0  # how soon pending resources are looked at again
     wait_timeout: float = 1800.0  # apply: longest wait for pending resources (0: none)
     history: HistoryLimit = field(default_factory=HistoryLimit)  # runs kept in the store
+    lease_duration: float = 30.0  # with dynamodb:// state: how long a holder's lease lasts
 
 
 @dataclass(frozen=True)
@@ -113,6 +114,7 @@ class WorkerSettings:
     shutdown_timeout: float = 60.0
     notify: tuple[str, ...] = ()  # notification endpoints (secrets: never logged in full)
     events_queue: str | None = None  # SQS queue URL fed with CloudTrail events (EventBridge)
+    work_dir: str = "./state"  # with dynamodb:// state: the git clone, the local-AWS record
     source: SourceSettings = field(default_factory=SourceSettings)
 
 
@@ -197,7 +199,8 @@ RECONCILING = ("plan", "apply", "run")
 
 FLAGS: tuple[Flag, ...] = (
     # Options every command takes.
-    Flag("--state", "state", ALL, "state directory", metavar="DIR"),
+    Flag("--state", "state", ALL, "state directory, or dynamodb://TABLE for a store several "
+         "workers share", metavar="DIR"),
     Flag("--owner", "owner", ALL, "instance name written into ownership tags", metavar="NAME"),
     Flag("--stack-name", "stack_name", ALL, "the value of AWS::StackName (and the name in "
          "AWS::StackId); default the --owner", metavar="NAME"),
@@ -242,6 +245,13 @@ FLAGS: tuple[Flag, ...] = (
     Flag("--wait-timeout", "reconcile.wait_timeout", ("apply",),
          "longest wait for pending resources after the first pass (0: do not wait, exit 1 if "
          "anything is pending)", parse=parse_wait, metavar="DURATION"),
+    Flag("--lease-duration", "reconcile.lease_duration", ("apply", "run"),
+         "with --state dynamodb://: how long the active worker's lease lasts without renewal "
+         "(a standby takes over about this long after it dies)", parse=parse_duration,
+         metavar="DURATION"),
+    Flag("--work-dir", "worker.work_dir", ("run",),
+         "with --state dynamodb://: local directory for the git clone and the local-AWS "
+         "record (with a state directory, that directory is used)", metavar="DIR"),
     Flag("--repo", "worker.source.repo", ("run",),
          "git URL (https, ssh, file://) or local path", metavar="URL"),
     Flag("--branch", "worker.source.branch", ("run",), "branch, tag or commit to follow"),

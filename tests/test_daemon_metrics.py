@@ -58,6 +58,7 @@ def test_every_design_metric_is_declared_with_its_type() -> None:
         "reconciler_aws_api_calls": "counter",
         "reconciler_aws_api_throttled": "counter",
         "reconciler_aws_reachable": "gauge",
+        "reconciler_leader": "gauge",
         "reconciler_deletions_blocked": "counter",
         "reconciler_notifications": "counter",
     }
@@ -286,3 +287,10 @@ def test_a_populated_scrape_passes_promtool_lint() -> None:
                             capture_output=True, timeout=60, check=False)
     assert result.returncode == 0, (result.stdout + result.stderr).decode()
     assert result.stdout + result.stderr == b""
+
+
+def test_leader_is_1_without_a_lease_and_follows_the_lease_with_one() -> None:
+    metrics = Metrics()  # a state directory: no lease, this worker is the one
+    assert scrape(metrics)["reconciler_leader"] == {labels(): 1.0}
+    metrics.set_leader(False)
+    assert scrape(metrics)["reconciler_leader"] == {labels(): 0.0}

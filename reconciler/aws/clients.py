@@ -55,6 +55,7 @@ class AwsUnreachable(ReconcilerError):
     """AWS (or its endpoint) cannot be reached: the run stops calling it."""
 
 
+CallGuard = Callable[[], None]  # raises to stop a call before it is sent (a lost lease)
 CallListener = Callable[[str, str, str], None]  # service, operation, result ("success"/"error")
 ThrottleListener = Callable[[str], None]  # service
 
@@ -83,6 +84,7 @@ class AwsClients:
         self._lock = threading.Lock()
         self._call_listeners: list[CallListener] = []
         self._throttle_listeners: list[ThrottleListener] = []
+        self._guards: list[CallGuard] = []
         self.calls = 0  # total API calls made, for benchmarks and logs
         self._account_id: str | None = None
         self._connection_failures = 0
@@ -93,6 +95,11 @@ class AwsClients:
 
     def on_throttle(self, listener: ThrottleListener) -> None:
         self._throttle_listeners.append(listener)
+
+    def before_call(self, guard: CallGuard) -> None:
+        """Run ``guard`` before every call of these clients; what it raises, the call raises
+        without being sent (the worker's lease check: a deposed holder calls AWS no more)."""
+        self._guards.append(guard)
 
     def client(self, service: str, retries: bool = True) -> Any:
         """The shared client; ``retries=False`` for a call that must never be sent twice (a
@@ -111,6 +118,7 @@ class AwsClients:
                 # First, so that a dead endpoint stops the retries of the call in flight.
                 events.register_first("needs-retry", self._connection_failed)
                 events.register_first("before-call", self._refuse_if_unreachable)
+                events.register_first("before-call", self._run_guards)
                 self._clients[key] = client
             return client
 
@@ -164,6 +172,10 @@ class AwsClients:
             self.unreachable = (f"cannot reach AWS: {UNREACHABLE_AFTER} connection failures "
                                 f"in a row, the last on {service}:{name}: {caught_exception}")
         raise AwsUnreachable(self.unreachable)
+
+    def _run_guards(self, **_: Any) -> None:
+        for guard in self._guards:
+            guard()
 
     def _refuse_if_unreachable(self, **_: Any) -> None:
         if self.unreachable is not None:

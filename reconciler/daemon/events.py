@@ -45,8 +45,11 @@ AUTHOR_TTL = 600.0  # an event names who caused a drift found within this many s
 class EventsListener:
     def __init__(self, queue_url: str, client: Any, schedule: Callable[[set[str]], None],
                  own: OwnPrincipal, registry: CollectorRegistry, log: Any,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 active: Callable[[], bool] = lambda: True):
         self.queue_url = queue_url
+        # A standby worker leaves the queue to the lease holder: what it took, it would drop.
+        self._active = active
         self._client = client
         self._schedule = schedule
         self._own = own
@@ -207,6 +210,9 @@ class EventsListener:
 
     def run(self) -> None:
         while not self._stop.is_set():
+            if not self._active():
+                self._stop.wait(1.0)
+                continue
             try:
                 self.poll_once()
             except Exception as exc:  # the listener never dies; it backs off and says so
@@ -243,7 +249,7 @@ class DriftSources:
             client = queue_client(events_queue, clients.region,
                                   lambda op, result: metrics.aws_call("sqs", op, result))
             self.listener = EventsListener(events_queue, client, worker.request_resources, own,
-                                           metrics.registry, log)
+                                           metrics.registry, log, active=worker.active)
         self.attribution = WorkerAttribution(lookup, self.listener)
         worker.attribution = self.attribution
         worker.on_reconciled.append(self.attribution.reconciled)

@@ -97,6 +97,8 @@ class HttpServer:
         self.metrics = metrics
         self.status = status
         self.ready = ready
+        # Why this worker is a standby (another holds the lease), or None: it is not one.
+        self.standby: Callable[[], str | None] = lambda: None
         self.verifier = verifier
         self.on_webhook = on_webhook
         self.max_body = max_body
@@ -199,7 +201,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(200, body, content_type)
 
     def _readyz(self) -> None:
-        if self.app.ready():
+        standby = self.app.standby()
+        if standby is not None:  # not ready for webhooks: the active worker takes them
+            self._reply(503, f"standby: {standby}\n".encode())
+        elif self.app.ready():
             self._reply(200, b"ready\n")
         else:
             self._reply(503, b"not ready: no reconcile has completed yet\n")

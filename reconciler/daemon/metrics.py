@@ -95,6 +95,11 @@ class Metrics:
             "0 while AWS cannot be reached (connections refused or dropped), else 1",
             registry=r)
         self.aws_reachable.set(1)
+        self.leader = Gauge(
+            "reconciler_leader",
+            "1 on the worker holding the lease (the active one), 0 on a standby; always 1 "
+            "with a state directory (no lease)", registry=r)
+        self.leader.set(1)
         self.deletions_blocked_total = Counter(
             "reconciler_deletions_blocked_total",
             "Deletions held back by the deletion guard", registry=r)
@@ -194,6 +199,9 @@ class Metrics:
 
     def aws_throttled(self, service: str) -> None:
         self.aws_api_throttled_total.labels(service=service).inc()
+
+    def set_leader(self, leader: bool) -> None:
+        self.leader.set(1 if leader else 0)
 
     def deletions_blocked(self, count: int) -> None:
         if count > 0:

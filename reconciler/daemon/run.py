@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.aws.clients import AwsClients, AwsUnreachable
 from reconciler.daemon.events import DriftSources
 from reconciler.daemon.http import HttpServer
+from reconciler.daemon.leadership import leadership_for
 from reconciler.daemon.logs import configure_logging
 from reconciler.daemon.metrics import Metrics
 from reconciler.daemon.notify import check_url
@@ -23,6 +24,7 @@ from reconciler.daemon.worker import Worker
 from reconciler.errors import ReconcilerError
 from reconciler.runtime import check_aws, worker_local_aws
 from reconciler.settings import Settings
+from reconciler.state.dynamodb_table import is_dynamodb
 from reconciler.state.recovery import open_recovering
 
 
@@ -61,10 +63,12 @@ def run_worker(settings: Settings) -> int:
         check_url(url)  # refused before anything starts, the URL's secret part not shown
     secret = _secret("RECONCILER_WEBHOOK_SECRET", worker_settings.webhook_secret_file)
     token = _secret("RECONCILER_GIT_TOKEN", source_settings.git_token_file)
+    # The git clone and the local-AWS record live on this host; a shared store is elsewhere.
+    local_dir = worker_settings.work_dir if is_dynamodb(settings.state) else settings.state
     with ExitStack() as stack:
         stop_local_aws = None
         if settings.local:
-            stop_local_aws = stack.enter_context(worker_local_aws(settings.state))
+            stop_local_aws = stack.enter_context(worker_local_aws(local_dir))
         # A damaged store is set aside here; the worker rebuilds before its first plan.
         recovery = open_recovering(settings.state, settings.owner, log.error)
         store = recovery.store
@@ -80,7 +84,7 @@ def run_worker(settings: Settings) -> int:
             log.error("AWS unreachable at start; the worker keeps trying", error=str(exc))
         try:
             source = GitSource(source_settings.repo, source_settings.branch, settings.path,
-                               Path(settings.state) / "source",
+                               Path(local_dir) / "source",
                                timeout=source_settings.fetch_timeout, token=token,
                                ssh_key_file=source_settings.ssh_key_file)
         except ValueError as exc:
@@ -88,8 +92,12 @@ def run_worker(settings: Settings) -> int:
         worker = Worker(settings, store, clients, metrics, source, log)
         worker.recovery = recovery
         drift_sources = DriftSources(worker, clients, metrics, log, worker_settings.events_queue)
+        leadership = leadership_for(store, clients, metrics, worker,
+                                    settings.reconcile.lease_duration, log)
         server = HttpServer(worker_settings.listen, metrics, worker.status, worker.ready.is_set,
                             WebhookVerifier(secret.encode() if secret else None), worker.webhook)
+        if leadership is not None:
+            server.standby = leadership.standby_reason
         server.start()
         host, port = server.address
         log.info("worker started", repo=source_settings.repo, branch=source_settings.branch,
@@ -107,13 +115,20 @@ def run_worker(settings: Settings) -> int:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        worker.start()
+        if leadership is None:
+            worker.start()
+        else:
+            leadership.start()  # the worker starts once it holds the lease
         drift_sources.start()
         while not stopping.wait(1.0):
             pass
         worker.log.info("shutting down: finishing the resource in flight")
         drift_sources.stop()
         idle = worker.shutdown(worker_settings.shutdown_timeout)
+        if leadership is not None:
+            # Handed back only when nothing is in flight: a call still hanging could land
+            # after a standby took over; then the lease runs out by itself.
+            leadership.stop(release=idle)
         server.stop()
         if not idle:
             # A call still hanging after the bound: leave without waiting for it. The create

@@ -38,7 +38,7 @@ from reconciler.output.status_text import status_json
 from reconciler.rebuild import settings_after_rebuild
 from reconciler.runtime import PseudoParameters, build_kinds, load
 from reconciler.settings import Settings
-from reconciler.state.base import Store
+from reconciler.state.base import Fenced, Store
 from reconciler.state.exports import exports_of_others
 from reconciler.state.recovery import Opened
 from reconciler.template.intrinsics import resolve
@@ -82,6 +82,20 @@ class Worker:
         self.recovery: Opened | None = None  # run.py: a replaced store, rebuilt before a plan
         self.notifications = Notifications(settings.worker.notify, store, metrics, log,
                                            settings.owner)
+        self.leadership: Any = None  # daemon/leadership.py with a shared store: the lease
+
+    def active(self) -> bool:
+        """Whether this worker may reconcile: it holds the lease, or there is none."""
+        return self.leadership is None or self.leadership.active()
+
+    def became_active(self) -> None:
+        """The lease is ours again: fetch, then check everything (the last holder may have
+        stopped half-way)."""
+        def catch_up() -> None:
+            self.poll_source()
+            self.request("took the lease")
+
+        self.scheduler.add_job(catch_up, misfire_grace_time=None)
 
     @property
     def log(self) -> Any:
@@ -145,6 +159,9 @@ class Worker:
                 self._requested = False
             try:
                 self.reconcile_once()
+            except Fenced as exc:  # another worker took over: it finishes what this one began
+                self.log.warning("fenced: another worker holds the lease; standing by",
+                                 error=str(exc))
             except Exception as exc:  # the worker never dies of one bad cycle
                 self.log.error("reconcile failed", error=str(exc), exc_info=True)
 
@@ -187,6 +204,8 @@ class Worker:
     # --- source -------------------------------------------------------------------------------
 
     def poll_source(self) -> None:
+        if not self.active():
+            return  # a standby neither fetches nor writes: the holder does
         with self._lock:
             forced, self._force_fetch = self._force_fetch, False
         try:
@@ -246,6 +265,8 @@ class Worker:
     # --- reconcile ----------------------------------------------------------------------------
 
     def reconcile_once(self) -> None:
+        if not self.active():
+            return
         # One cheap call first: with AWS unreachable, the cycle is skipped in a few seconds
         # (not every resource timing out) and the next one tries again.
         try:
@@ -337,6 +358,8 @@ class Worker:
         data["ready"] = self.ready.is_set()
         for hook in self.status_hooks:
             hook(data)
+        data.update(self.leadership.describe() if self.leadership is not None
+                    else {"role": "active"})
         return data
 
     # --- shutdown -----------------------------------------------------------------------------
@@ -344,7 +367,8 @@ class Worker:
     def shutdown(self, timeout: float) -> bool:
         """No new work; let the resource in flight finish and be recorded. True if idle in time."""
         self.stop.set()
-        self.scheduler.shutdown(wait=False)
+        if self.scheduler.running:  # a standby that never held the lease never started it
+            self.scheduler.shutdown(wait=False)
         idle = self._idle.wait(timeout)
         self.notifications.close(min(5.0, timeout))  # what the last reconcile had to tell
         return idle

@@ -35,7 +35,7 @@ from reconciler.engine.written import changes as written_changes
 from reconciler.engine.written import record as written_prints
 from reconciler.failpoints import failpoint
 from reconciler.kinds.base import Kind, Observation, TransientError
-from reconciler.state.base import InventoryRow, Store
+from reconciler.state.base import Fenced, InventoryRow, Store
 from reconciler.template.coerce import coerce_properties
 from reconciler.template.dynamic_refs import DynamicReferenceError
 
@@ -102,6 +102,8 @@ class Applier:
         except TransientError as exc:  # not an error: retried after its delay
             change.result = Result.PENDING
             mark_transient(change, exc, time.time())
+        except Fenced:
+            raise  # another worker holds the lease: this run ends here, nothing more is done
         except Exception as exc:  # the resource fails alone; the run goes on
             change.result, change.status = Result.ERROR, Status.ERROR
             change.error = mask_strings(describe_error(exc), self.p.secrets)
@@ -157,6 +159,8 @@ class Applier:
                      "pending-create")
         try:
             obs = kind.create(sent, tags if kind.taggable else {}, token=token)
+        except Fenced:
+            raise  # refused before it was sent: nothing to look for
         except Exception:
             # The call may have succeeded with its reply lost: look before creating again.
             found = self._made_by_us(kind, props, lid)
@@ -296,6 +300,8 @@ class Applier:
                 return sent, None
             kind = self.p.kinds.get(item.decl.type)
             return coerce_properties(sent, kind.type_schema()), prints
+        except Fenced:
+            raise
         except Exception as error:
             decl = item.decl
             raise DynamicReferenceError(

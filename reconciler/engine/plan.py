@@ -29,7 +29,7 @@ from reconciler.engine.planned import (
 from reconciler.engine.written import WRITTEN
 from reconciler.engine.written import changes as written_changes
 from reconciler.kinds.base import Kind, Observation, TransientError
-from reconciler.state.base import InventoryRow
+from reconciler.state.base import Fenced, InventoryRow
 from reconciler.template.coerce import CoercionError, coerce_properties
 from reconciler.template.model import ResourceDecl, Template, Unknown
 
@@ -116,6 +116,8 @@ class Planner:
             mark_transient(change, exc, self.clock())
             planned = Planned(change, self.template.resources.get(lid), self.inventory.get(lid))
             self.lookup.observations[lid] = None
+        except Fenced:
+            raise  # another worker holds the lease: the whole run ends
         except Exception as exc:  # one resource fails alone
             change = Change(lid, self._type_of(lid), Status.ERROR, reason=describe_error(exc))
             planned = Planned(change, self.template.resources.get(lid), self.inventory.get(lid))
