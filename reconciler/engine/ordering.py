@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 
 def run_in_dependency_order(
@@ -51,4 +52,24 @@ def _topological(items: list[str], deps: Mapping[str, set[str]]) -> list[str]:
                 progressed = True
         if not progressed:
             raise ValueError(f"dependency cycle among {sorted(remaining)}")
+    return order
+
+
+def deletion_order(removed: list[str], inventory: Mapping[str, Any]) -> list[str]:
+    """Dependents before their dependencies, from the dependencies recorded at apply
+    (``inventory`` rows' ``depends_on``)."""
+    order: list[str] = []
+    seen: set[str] = set()
+
+    def visit(lid: str) -> None:
+        if lid in seen:
+            return
+        seen.add(lid)
+        for other in removed:
+            if lid in inventory[other].depends_on:
+                visit(other)
+        order.append(lid)
+
+    for lid in sorted(removed):
+        visit(lid)
     return order

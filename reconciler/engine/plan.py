@@ -18,7 +18,7 @@ from reconciler.engine.context import EngineSettings, Kinds, RunLookup, contains
 from reconciler.engine.diff import is_ignored, pointer, without_ignored
 from reconciler.engine.dynamic import FINGERPRINTS, References, settle_observed
 from reconciler.engine.model import MASK, Action, Change, DiffEntry, Plan, Status, mask_strings
-from reconciler.engine.ordering import run_in_dependency_order
+from reconciler.engine.ordering import deletion_order, run_in_dependency_order
 from reconciler.engine.pending import Holds, mark_transient, mark_waiting
 from reconciler.engine.planned import (
     DesiredValueError,
@@ -26,6 +26,7 @@ from reconciler.engine.planned import (
     describe_error,
     last_applied,
 )
+from reconciler.engine.renamed import rename_entries
 from reconciler.engine.written import WRITTEN
 from reconciler.engine.written import changes as written_changes
 from reconciler.kinds.base import Kind, Observation, TransientError
@@ -88,7 +89,7 @@ class Planner:
         run_in_dependency_order([*declared, *removed], deps, self._plan_one,
                                 self.settings.concurrency)
         self._guard_deletions(removed)
-        self.removal_order = self._deletion_order(removed)
+        self.removal_order = deletion_order(removed, self.inventory)
         changes = {lid: p.change for lid, p in self.planned.items()}
         for lid in declared:
             mark_waiting(changes[lid], self.template.resources[lid].depends_on, changes)
@@ -191,6 +192,7 @@ class Planner:
         # IgnoreDrift covers the user's tags; ownership tags are the reconciler's own.
         entries += [e for e in tag_entries if e.path.startswith("/Tags/reconciler:")
                     or not is_ignored(e.path, decl.settings.ignore_drift)]
+        entries += rename_entries(kind, props, row, entries)
         change.diff = entries
         change.changed = frozenset(e.path.split("/")[1] for e in entries)
         if conflict:
@@ -366,24 +368,6 @@ class Planner:
     def _block(changes: list[Change], reason: str) -> None:
         for change in changes:
             change.status, change.blocked, change.reason = Status.BLOCKED, True, reason
-
-    def _deletion_order(self, removed: list[str]) -> list[str]:
-        """Dependents before their dependencies, from the dependencies recorded at apply."""
-        order: list[str] = []
-        seen: set[str] = set()
-
-        def visit(lid: str) -> None:
-            if lid in seen:
-                return
-            seen.add(lid)
-            for other in removed:
-                if lid in self.inventory[other].depends_on:
-                    visit(other)
-            order.append(lid)
-
-        for lid in sorted(removed):
-            visit(lid)
-        return order
 
 
 def _declared_tags(value: Any) -> dict[str, Any]:
