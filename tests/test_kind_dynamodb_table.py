@@ -955,7 +955,7 @@ def test_cli_multi_step_update_converges_in_one_apply(cache_stack: Stack) -> Non
     applied = cache_stack.apply("--output", "json")
 
     assert applied.code == 0, applied.out + applied.err
-    assert applied.err.splitlines()[0] == (
+    assert [line for line in applied.err.splitlines() if line.startswith("waiting")][0] == (
         "waiting for 1 pending resource: CacheTable (index by-owner delete requested, 1 more "
         "UpdateTable step to go (index by-owner create next)); 0s elapsed")
     change = applied.change("CacheTable")

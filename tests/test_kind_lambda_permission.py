@@ -50,5 +50,5 @@ def test_a_changed_permission_is_replaced_without_allow_replace(stack: Stack) ->
 
 def test_only_kinds_without_data_replace_without_allow_replace() -> None:
     safe = {t for t, kind in catalog().items() if kind.replacement_safe}
-    assert safe == {"AWS::Lambda::Permission", "AWS::Lambda::Version"}
+    assert safe == {"AWS::Lambda::Permission", "AWS::Lambda::Version", "AWS::SQS::QueuePolicy"}
     assert LambdaPermission.create_only() == LambdaPermission.managed_properties

@@ -30,18 +30,18 @@ Resources:
       BillingMode: PAY_PER_REQUEST
       AttributeDefinitions: [{AttributeName: pk, AttributeType: S}]
       KeySchema: [{AttributeName: pk, KeyType: HASH}]
-  Queue:
-    Type: AWS::SQS::Queue
+  Topic:
+    Type: AWS::SNS::Topic
   Role:
     Type: AWS::IAM::Role
-    DependsOn: Queue
+    DependsOn: Topic
     Properties:
       RoleName: imported-role
       AssumeRolePolicyDocument:
         Statement:
           - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
-      Description: !Sub "reads ${Named} and sends to ${Queue.Arn}"
-      Tags: [{Key: QueueUrl, Value: !Ref Queue}]
+      Description: !Sub "reads ${Named} and sends to ${Topic.TopicName}"
+      Tags: [{Key: TopicArn, Value: !Ref Topic}]
 Outputs:
   BucketName:
     Value: !Ref Named
@@ -58,8 +58,9 @@ def _create_stack() -> dict[str, str]:
 
 def test_import_writes_the_tree_and_release_keeps_every_resource(stack: Stack) -> None:
     physical = _create_stack()
-    queue_arn = boto3.client("sqs").get_queue_attributes(
-        QueueUrl=physical["Queue"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    # What the stack resolved Topic.TopicName to (moto's differs from the ARN's name).
+    topic_name = boto3.client("iam").get_role(RoleName="imported-role")["Role"][
+        "Description"].rsplit(" ", 1)[1]
     out = stack.root / "moved"
     imported = stack.cli("import", "--stack", "team", "--out", str(out), "--state",
                          str(stack.state))
@@ -69,12 +70,12 @@ def test_import_writes_the_tree_and_release_keeps_every_resource(stack: Stack) -
     assert all(r["Metadata"]["Reconciler"]["Adopt"] is True for r in tree["Resources"].values())
     assert tree["Parameters"]["Env"]["Default"] == "prod"  # the stack's value
     role = tree["Resources"]["Role"]
-    assert "DependsOn" not in role  # the queue is not managed
-    assert role["Properties"]["Tags"] == [{"Key": "QueueUrl", "Value": physical["Queue"]}]
+    assert "DependsOn" not in role  # the topic is not managed
+    assert role["Properties"]["Tags"] == [{"Key": "TopicArn", "Value": physical["Topic"]}]
     assert role["Properties"]["Description"] == {
-        "Fn::Sub": "reads ${Named} and sends to ${QueueArn}"}
-    assert "left out (type not managed, kept in AWS): Queue AWS::SQS::Queue" in imported.out
-    assert "parameter without a value, give it with --parameter: QueueArn" in imported.out
+        "Fn::Sub": "reads ${Named} and sends to ${TopicTopicName}"}
+    assert "left out (type not managed, kept in AWS): Topic AWS::SNS::Topic" in imported.out
+    assert "parameter without a value, give it with --parameter: TopicTopicName" in imported.out
     assert "4 resources recorded as owned" in imported.out
 
     released = stack.cli("import", "--stack", "team", "--out", str(out), "--state",
@@ -84,7 +85,7 @@ def test_import_writes_the_tree_and_release_keeps_every_resource(stack: Stack) -
     assert [s["StackStatus"] for s in stacks if s["StackName"] == "team"] == ["DELETE_COMPLETE"]
 
     plan = stack.cli("plan", str(out), "--state", str(stack.state), "--output", "json",
-                     "--parameter", f"QueueArn={queue_arn}")
+                     "--parameter", f"TopicTopicName={topic_name}")
     assert plan.code == 0, [(c["resource"], c["diff"]) for c in plan.json["changes"]
                             if c["status"] != "InSync"]
     changes: dict[str, Any] = {c["resource"]: c for c in plan.json["changes"]}
@@ -93,8 +94,8 @@ def test_import_writes_the_tree_and_release_keeps_every_resource(stack: Stack) -
         lid: physical[lid] for lid in ("Named", "Unnamed", "Table", "Role")}
     assert plan.json["outputs"]["BucketName"]["value"] == "imported-prod"
     # What the reconciler does not manage is kept.
-    queues = [url.rsplit("/", 1)[1] for url in boto3.client("sqs").list_queues()["QueueUrls"]]
-    assert queues == [physical["Queue"].rsplit("/", 1)[1]]
+    topics = [t["TopicArn"] for t in boto3.client("sns").list_topics()["Topics"]]
+    assert topics == [physical["Topic"]]
     tags = boto3.client("s3").get_bucket_tagging(Bucket=physical["Unnamed"])["TagSet"]
     assert {"Key": "reconciler:logical-id", "Value": "Unnamed"} in tags
 

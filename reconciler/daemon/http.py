@@ -312,10 +312,15 @@ class _Handler(BaseHTTPRequestHandler):
         senders), up to a bound: closing with unread data makes the kernel answer with a
         reset, and the client would see that instead of the refusal."""
         length = self.headers.get("Content-Length") if self.headers else None
-        if self._body_read or length is None or not _is_decimal(length.strip()):
+        chunked = bool(self.headers) and "chunked" in (
+            self.headers.get("Transfer-Encoding") or "").lower()
+        if self._body_read or not (chunked or (length is not None and
+                                               _is_decimal(length.strip()))):
             return
-        remaining = min(int(length), DRAIN_BYTES)
+        # A chunked body ends with its empty last chunk; read up to it (or the bound).
+        remaining = DRAIN_BYTES if chunked else min(int(length or 0), DRAIN_BYTES)
         deadline = time.monotonic() + DRAIN_SECONDS
+        tail = b""
         with contextlib.suppress(OSError, ValueError):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)  # the answer is complete: say so
@@ -325,6 +330,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if not chunk:
                     break
                 remaining -= len(chunk)
+                tail = (tail + chunk)[-5:]
+                if chunked and tail == b"0\r\n\r\n":
+                    break
 
     def _reply(self, status: int, body: bytes, content_type: str = TEXT,
                headers: dict[str, str] | None = None) -> None:
