@@ -90,6 +90,7 @@ class AwsClients:
                 events.register("after-call", self._after_call)
                 events.register("after-call-error", self._after_call_error)
                 events.register("needs-retry", self._needs_retry)
+                events.register("response-received", self._answered)
                 # First, so that a dead endpoint stops the retries of the call in flight.
                 events.register_first("needs-retry", self._connection_failed)
                 events.register_first("before-call", self._refuse_if_unreachable)
@@ -146,6 +147,13 @@ class AwsClients:
             self.unreachable = (f"cannot reach AWS: {UNREACHABLE_AFTER} connection failures "
                                 f"in a row, the last on {service}:{name}: {caught_exception}")
         raise AwsUnreachable(self.unreachable)
+
+    def _answered(self, response_dict: Any = None, **_: Any) -> None:
+        """Any HTTP reply to an attempt, a throttle or a 500 too, proves AWS is there: the
+        failures "in a row" start again (not only when a whole call, retries and all, ends)."""
+        if response_dict is not None:
+            with self._lock:
+                self._connection_failures = 0
 
     def _refuse_if_unreachable(self, **_: Any) -> None:
         if self.unreachable is not None:
