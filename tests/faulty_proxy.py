@@ -148,6 +148,8 @@ class FaultyProxy:
         self.injected: Counter[str] = Counter()  # fault kind -> times
         self.upstream_down = 0  # requests AWS could not be reached for (emulator restarting)
         self._triggers: list[_Trigger] = []
+        self.open = threading.Event()  # cleared: requests wait before reaching AWS
+        self.open.set()
         self._lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -166,9 +168,14 @@ class FaultyProxy:
         with self._lock:
             self.calls[operation] = self.calls.get(operation, 0) + 1
             self.total += 1
-            due = [t for t in self._triggers if t.at <= self.total]
-            self._triggers = [t for t in self._triggers if t.at > self.total]
             fault = self.faults.draw() if self.faults is not None else None
+            # An "after" trigger waits for a call that reaches AWS (not one answered here).
+            reaches = fault not in (THROTTLE, SERVER_ERROR)
+            due: list[_Trigger] = []
+            waiting: list[_Trigger] = []
+            for t in self._triggers:
+                (due if t.at <= self.total and (t.before or reaches) else waiting).append(t)
+            self._triggers = waiting
             if fault is not None:
                 self.injected[fault] += 1
             return self.calls[operation], fault, due
@@ -212,12 +219,13 @@ class FaultyProxy:
                     return self._send(server_error(protocol, 503 if nth % 2 else 500))
                 if fault == DELAY and proxy.faults is not None:
                     time.sleep(proxy.faults.pause())
+                proxy.open.wait(60)
                 try:
                     connection = http.client.HTTPConnection(*proxy.upstream, timeout=30)
                     connection.request(self.command, self.path, body, dict(self.headers))
                     reply = connection.getresponse()
                     data = reply.read()
-                except OSError:  # AWS is down (the emulator restarting): as the network says
+                except (OSError, http.client.HTTPException):  # AWS is down (emulator restarting)
                     with proxy._lock:
                         proxy.upstream_down += 1
                     return self._drop()

@@ -112,6 +112,7 @@ def worker_run(seed: int, root: Path, rate: float = RATE, script: list[str] | No
     try:
         with World(root, FaultPlan(rate, seed)) as world:
             worker = world.start_worker(remote.url, state)
+            _wait(lambda: remote.requests > 0, 60)  # the worker is up and fetching
             for n, event in enumerate(script):
                 if event == "push":
                     label = f"r{n + 2}"
@@ -134,7 +135,9 @@ def worker_run(seed: int, root: Path, rate: float = RATE, script: list[str] | No
                         worker = world.start_worker(remote.url, state)
                     world.clear_triggers()
                 elif event == "restart":
+                    restarts = world.restarts
                     world.restart_at(world.proxy.total + rng.randint(1, 30))
+                    _wait(lambda r=restarts: world.restarts > r, 30)
                 else:
                     raise ValueError(f"unknown chaos event {event!r}")
                 time.sleep(rng.uniform(0.5, 2.0))

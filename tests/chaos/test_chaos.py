@@ -13,7 +13,7 @@ from tests.chaos.scenario import apply_run, worker_run
 
 def test_apply_killed_and_the_emulator_restarted_under_aws_faults_converges(tmp_path: Path
                                                                              ) -> None:
-    report = apply_run(7, tmp_path, script=["apply+kill", "apply+kill+restart", "apply"])
+    report = apply_run(7, tmp_path, script=["apply+restart+kill", "apply"])
 
     assert report.failures == [], "\n".join(report.failures)
     assert report.kills >= 1 and report.emulator_restarts == 1, report
@@ -22,11 +22,10 @@ def test_apply_killed_and_the_emulator_restarted_under_aws_faults_converges(tmp_
 
 def test_the_worker_through_git_and_aws_faults_kills_and_a_force_push_follows_the_tip(
         tmp_path: Path) -> None:
-    report = worker_run(8, tmp_path, script=["git:hang", "force-push", "kill", "git:refuse",
-                                             "restart"])
+    report = worker_run(8, tmp_path, script=["git:hang", "force-push", "kill", "git:refuse"])
 
     assert report.failures == [], "\n".join(report.failures)
-    assert report.kills == 1 and report.emulator_restarts == 1, report
+    assert report.kills == 1, report
     assert report.source_fetch_errors >= 2, report  # the worker felt the hang and the refusal
     assert report.git_unanswered >= 1, report
     assert sum(report.aws_faults.values()) >= 10, report

@@ -73,11 +73,15 @@ class World:
         """AWS forgets everything (the state store still says the resources exist); the
         user's own resources are planted again in the new, empty account."""
         with self._lock:
-            self.moto.stop()
-            self.moto = LocalAws(managed_policies=False, set_environment=False).start()
-            tree.plant_user_resources(self.moto.endpoint)
-            self.proxy.upstream = ("127.0.0.1", self.moto.port)
-            self.restarts += 1
+            self.proxy.open.clear()  # calls wait meanwhile: AWS forgets, it is not down
+            try:
+                self.moto.stop()
+                self.moto = LocalAws(managed_policies=False, set_environment=False).start()
+                tree.plant_user_resources(self.moto.endpoint)
+                self.proxy.upstream = ("127.0.0.1", self.moto.port)
+                self.restarts += 1
+            finally:
+                self.proxy.open.set()
 
     def clear_triggers(self) -> None:
         with self.proxy._lock:
