@@ -127,7 +127,7 @@ def worker_run(seed: int, root: Path, rate: float = RATE, script: list[str] | No
                     fault = event.partition(":")[2] or rng.choice(GIT_FAULTS)
                     remote.set_mode(fault)
                     report.git_faults[fault] += 1
-                    time.sleep(rng.uniform(2.5, 4.0))  # longer than --fetch-timeout
+                    time.sleep(rng.uniform(2.2, 3.5))  # longer than --fetch-timeout (2 s)
                     remote.set_mode(OK)
                 elif event == "kill":
                     world.kill_at(world.proxy.total + rng.randint(1, 40))
@@ -140,7 +140,7 @@ def worker_run(seed: int, root: Path, rate: float = RATE, script: list[str] | No
                     _wait(lambda r=restarts: world.restarts > r, 30)
                 else:
                     raise ValueError(f"unknown chaos event {event!r}")
-                time.sleep(rng.uniform(0.5, 2.0))
+                time.sleep(rng.uniform(0.2, 1.5))
                 if worker.poll() is not None and worker.returncode != KILLED:
                     report.failures.append(f"worker exited {worker.returncode} on its own "
                                            f"after {event}")

@@ -13,7 +13,7 @@ from tests.chaos.scenario import apply_run, worker_run
 
 def test_apply_killed_and_the_emulator_restarted_under_aws_faults_converges(tmp_path: Path
                                                                              ) -> None:
-    report = apply_run(7, tmp_path, script=["apply+restart+kill", "apply"])
+    report = apply_run(7, tmp_path, script=["apply+restart+kill"])
 
     assert report.failures == [], "\n".join(report.failures)
     assert report.kills >= 1 and report.emulator_restarts == 1, report
