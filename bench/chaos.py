@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -87,6 +88,8 @@ def main() -> None:
                         help="both alternates by seed: even apply, odd worker")
     parser.add_argument("--rate", type=float, default=RATE, help="share of AWS calls faulted")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so each run's emulator and worker are stopped on the way.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     runs = args.runs if args.runs is not None else (None if args.minutes else 10)
     started = time.monotonic()
     reports: list[RunReport] = []
