@@ -13,7 +13,8 @@ state store and a clean plan.
     python bench/chaos.py --minutes 15 --seed 100       # as many runs as fit
     python bench/chaos.py --runs 1 --seed 17 --form worker   # reproduce one failure
 
-Prints the report and writes bench/results/chaos.json.
+Prints the report and writes bench/results/chaos.json (--out names another); a failed run's
+tree, state and logs are kept in bench/results/chaos-FORM-SEED/.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument("--form", choices=("apply", "worker", "both"), default="both",
                         help="both alternates by seed: even apply, odd worker")
     parser.add_argument("--rate", type=float, default=RATE, help="share of AWS calls faulted")
+    parser.add_argument("--out", default="chaos", help="report name: bench/results/OUT.json")
     args = parser.parse_args()
     # SIGTERM unwinds like Ctrl-C, so each run's emulator and worker are stopped on the way.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
@@ -111,7 +113,7 @@ def main() -> None:
     print(json.dumps(printed, indent=2))
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
-    (out / "chaos.json").write_text(json.dumps(result, indent=2))
+    (out / f"{args.out}.json").write_text(json.dumps(result, indent=2))
     sys.exit(1 if result["failed"] else 0)
 
 
