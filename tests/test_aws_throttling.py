@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
 from reconciler.aws.clients import AwsClients
+from reconciler.aws.local import LocalAws
 
 
 class FakeThrottlingDynamoDB(BaseHTTPRequestHandler):
@@ -76,3 +78,36 @@ def test_throttling_past_the_retry_budget_is_a_clear_error(endpoint: str) -> Non
     with pytest.raises(Exception, match="ThrottlingException.*ListTables"):
         clients.client("dynamodb").list_tables()
     assert calls == [("dynamodb", "ListTables", "error")]
+
+
+THROTTLE_SHAPES = [  # service, call, the code botocore must read from the proxy's reply
+    ("kms", lambda c: c.list_keys(), "ThrottlingException"),          # JSON
+    ("iam", lambda c: c.list_roles(), "Throttling"),                   # Query
+    ("ec2", lambda c: c.describe_vpcs(), "RequestLimitExceeded"),      # EC2
+    ("s3", lambda c: c.list_buckets(), "SlowDown"),                    # S3, a 503
+    ("lambda", lambda c: c.list_functions(), "TooManyRequestsException"),  # REST-JSON, a 429
+]
+
+
+@pytest.mark.parametrize(("service", "call", "code"), THROTTLE_SHAPES,
+                         ids=[s[0] for s in THROTTLE_SHAPES])
+def test_the_chaos_proxy_throttles_in_each_protocols_own_shape(
+        aws: LocalAws, monkeypatch: pytest.MonkeyPatch, service: str,
+        call: Callable[[Any], Any], code: str) -> None:
+    """The fault-injecting proxy in front of moto (tests/faulty_proxy.py, a test double) must
+    throttle as AWS does, or the chaos suite would test another retry path than production's:
+    botocore reads each reply as that service's throttling code, and we count it."""
+    from botocore.exceptions import ClientError
+
+    from tests.aws_faults import THROTTLE
+    from tests.faulty_proxy import FaultPlan, faulty_proxy
+
+    with faulty_proxy(aws.endpoint, faults=FaultPlan(0.0, 0, script=[THROTTLE])) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        clients = AwsClients(region="us-east-1", max_attempts=1)
+        throttled: list[str] = []
+        clients.on_throttle(throttled.append)
+        with pytest.raises(ClientError) as caught:
+            call(clients.client(service))
+    assert caught.value.response["Error"]["Code"] == code
+    assert throttled == [service]

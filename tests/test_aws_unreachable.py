@@ -145,3 +145,26 @@ class _forward:
     def __exit__(self, *exc: object) -> None:
         self.closed = True
         self.listener.close()
+
+
+def test_answers_between_dropped_connections_prove_aws_is_reachable(
+        aws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found by the chaos suite: connection failures were reset only when a whole call ended,
+    so one call retried through drop, 503, drop, 500, drop counted "3 in a row" and
+    the run stopped as if AWS were down, though AWS had answered in between. Through the
+    fault-injecting proxy (tests/faulty_proxy.py); botocore's backoff sleeps are patched to
+    zero to keep the test fast, the retries themselves are botocore's."""
+    from reconciler.aws.clients import AwsClients
+    from tests.aws_faults import DROPPED, SERVER_ERROR
+    from tests.faulty_proxy import FaultPlan, faulty_proxy
+
+    monkeypatch.setattr("botocore.retries.standard.ExponentialBackoff.delay_amount",
+                        lambda self, context: 0)
+    script: list[str | None] = [DROPPED, SERVER_ERROR, DROPPED, SERVER_ERROR, DROPPED]
+    with faulty_proxy(aws.endpoint, faults=FaultPlan(0.0, 0, script=script)) as proxy:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.endpoint)
+        clients = AwsClients(region="us-east-1", max_attempts=10)
+        groups = clients.client("logs").describe_log_groups()["logGroups"]
+    assert proxy.injected == {DROPPED: 3, SERVER_ERROR: 2}
+    assert proxy.calls["DescribeLogGroups"] == 6  # the sixth attempt was answered
+    assert groups == [] and clients.unreachable is None

@@ -356,3 +356,16 @@ def test_a_changed_rule_is_a_replace_and_blocked_without_allow_replace(stack: St
                          "ToPort: 5433\n      SourceSecurityGroupId: !Ref Proxy"))
     change = stack.plan().change("DatabaseFromProxy")
     assert (change["status"], change["action"]) == ("Blocked", "replace")
+
+
+def test_the_emulator_refuses_a_group_in_a_vpc_that_does_not_exist(aws: Any) -> None:
+    """As AWS does (reconciler/aws/local_server.py): moto as released made the group, and the
+    chaos suite then found one stuck in a VPC the emulator had forgotten mid-run."""
+    ec2 = boto3.client("ec2")
+    with pytest.raises(ec2.exceptions.ClientError, match="InvalidVpcID.NotFound"):
+        ec2.create_security_group(GroupName="ghost", Description="d", VpcId="vpc-0123456789abcdef0")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    made = ec2.create_security_group(GroupName="real", Description="d", VpcId=vpc)
+    assert made["GroupId"].startswith("sg-")
+    groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
+    assert sorted(g["GroupName"] for g in groups["SecurityGroups"]) == ["default", "real"]

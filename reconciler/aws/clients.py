@@ -115,6 +115,7 @@ class AwsClients:
                 events.register("after-call", self._after_call)
                 events.register("after-call-error", self._after_call_error)
                 events.register("needs-retry", self._needs_retry)
+                events.register("response-received", self._answered)
                 # First, so that a dead endpoint stops the retries of the call in flight.
                 events.register_first("needs-retry", self._connection_failed)
                 events.register_first("before-call", self._refuse_if_unreachable)
@@ -176,6 +177,13 @@ class AwsClients:
     def _run_guards(self, **_: Any) -> None:
         for guard in self._guards:
             guard()
+
+    def _answered(self, response_dict: Any = None, **_: Any) -> None:
+        """Any HTTP reply to an attempt, a throttle or a 500 too, proves AWS is there: the
+        failures "in a row" start again (not only when a whole call, retries and all, ends)."""
+        if response_dict is not None:
+            with self._lock:
+                self._connection_failures = 0
 
     def _refuse_if_unreachable(self, **_: Any) -> None:
         if self.unreachable is not None:

@@ -4,7 +4,10 @@ moto 5.2 gets two things about RDS Proxy target groups wrong that the reconciler
 on: it refuses tag calls on them ("Invalid resource name"), which AWS tags like any RDS
 resource (CloudFormation's schema declares them taggable, and without tags the reconciler
 cannot prove it owns one); and asked about the target groups of a proxy that does not
-exist, it fails with HTTP 500 instead of AWS's DBProxyNotFoundFault. Both are fixed
+exist, it fails with HTTP 500 instead of AWS's DBProxyNotFoundFault. And EC2's
+CreateSecurityGroup accepts a VPC that does not exist, where AWS answers
+InvalidVpcID.NotFound (the chaos suite found a group made in a VPC the emulator had just
+forgotten, which AWS refuses and the next run would have made right). These are fixed
 here, nothing else: everything else is moto as released.
 
 Run as ``python -m reconciler.aws.local_server -H 127.0.0.1 -p PORT`` (moto_server's
@@ -60,10 +63,30 @@ def _known_proxy(method: Any) -> Any:
     return call
 
 
+def _security_groups_need_their_vpc() -> None:
+    from moto.ec2.exceptions import InvalidVPCIdError
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+
+    original = SecurityGroupBackend.create_security_group
+    if getattr(original, "_reconciler_checks_vpc", False):
+        return
+
+    def create_security_group(self: Any, name: str, description: str,
+                              vpc_id: str | None = None, *args: Any, **kwargs: Any) -> Any:
+        # (A new VPC's default group comes through here once the VPC is registered.)
+        if vpc_id and vpc_id not in self.vpcs:
+            raise InvalidVPCIdError(vpc_id)
+        return original(self, name, description, vpc_id, *args, **kwargs)
+
+    create_security_group._reconciler_checks_vpc = True  # type: ignore[attr-defined]
+    SecurityGroupBackend.create_security_group = create_security_group  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto.server import main as moto_main
 
     _tag_proxy_target_groups()
+    _security_groups_need_their_vpc()
     moto_main(argv)
 
 
