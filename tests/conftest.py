@@ -10,6 +10,7 @@ import pytest
 from reconciler.aws.clients import AwsClients
 from reconciler.aws.local import LocalAws
 from tests.harness import stack  # noqa: F401  (fixture)
+from tests.worker_harness import workers  # noqa: F401  (fixture)
 
 
 @pytest.fixture(scope="session")

@@ -44,14 +44,6 @@ def remote(aws: object, tmp_path: Path) -> Remote:
     return remote
 
 
-@pytest.fixture
-def workers() -> Iterator[list[Worker]]:
-    started: list[Worker] = []
-    yield started
-    for worker in started:
-        worker.kill()
-
-
 def start(workers: list[Worker], remote: Remote, state: Path, *extra: str) -> Worker:
     worker = Worker(remote, state, "--parameter", f"Token={SECRET}", *extra, interval="2s")
     workers.append(worker)

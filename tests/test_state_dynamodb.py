@@ -1,10 +1,9 @@
-"""The DynamoDB store against the moto server over HTTP: the same owner scoping and history
-trimming as the SQLite store (tests/test_state_store.py), the table created or refused, large
-rows kept under the 400 KB item limit, and writes fenced by the lease."""
+"""The DynamoDB store against the moto server over HTTP: history trimming as in the SQLite
+store (owner scoping is tested on both, in tests/test_state_store.py), the table created or
+refused, large rows kept under the 400 KB item limit, and writes fenced by the lease."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import boto3
@@ -14,7 +13,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.state import dynamodb_items as items
 from reconciler.state.base import Fenced, HistoryLimit, InventoryRow, StatusRow
 from reconciler.state.dynamodb_store import DynamoStore
-from reconciler.state.open import has_state, open_store
+from reconciler.state.open import open_store
 
 TABLE = "dynamodb://reconciler-state"
 
@@ -22,31 +21,6 @@ TABLE = "dynamodb://reconciler-state"
 def _row(lid: str, physical: str, properties: dict[str, Any] | None = None) -> InventoryRow:
     return InventoryRow(lid, "AWS::S3::Bucket", physical, "x", "rev1", "present", "Delete",
                         properties=properties or {})
-
-
-def test_owners_sharing_a_table_see_only_their_own(aws: Any) -> None:
-    assert not has_state(TABLE)
-    a, b = open_store(TABLE, "team-a"), open_store(TABLE, "team-b")
-    assert isinstance(a, DynamoStore) and has_state(TABLE)
-    a.put_inventory(_row("Bucket", "a-bucket"))
-    b.put_inventory(_row("Bucket", "b-bucket"))
-    a.set_meta("outputs", '{"Name": {"value": "a"}}')
-    b.set_meta("applied_revision", "r2")
-    run = b.start_run("apply", "r2")
-    b.put_statuses([StatusRow("Bucket", "AWS::S3::Bucket", "b-bucket", "InSync", "none",
-                              False, None, [], "r2", time.time())], run, replace_all=True)
-    a.put_statuses([], None, replace_all=True)  # replacing a's statuses leaves b's alone
-
-    assert a.inventory()["Bucket"].physical_id == "a-bucket"
-    assert b.inventory()["Bucket"].physical_id == "b-bucket"
-    assert b.inventory()["Bucket"].owner == "team-b"
-    assert a.get_meta("applied_revision") is None and b.get_meta("outputs") is None
-    assert [s.logical_id for s in b.statuses()] == ["Bucket"] and a.statuses() == []
-    assert a.runs() == [] and [r["id"] for r in b.runs()] == [run]
-    assert a.meta_of_owners("outputs") == {"team-a": '{"Name": {"value": "a"}}'}
-    assert a.owners() == ["team-a", "team-b"]
-    a.drop_inventory("Bucket")
-    assert a.inventory() == {} and "Bucket" in b.inventory()
 
 
 def test_runs_changes_and_statuses_read_back_as_written(aws: Any) -> None:

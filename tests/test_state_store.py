@@ -6,11 +6,13 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from reconciler.state.base import HistoryLimit, InventoryRow, StatusRow
+from reconciler.state.base import HistoryLimit, InventoryRow, StatusRow, Store
+from reconciler.state.open import open_store
 from reconciler.state.store import SCHEMA_VERSION, CorruptStore, StateStore
 
 
@@ -18,8 +20,17 @@ def _row(lid: str, physical: str) -> InventoryRow:
     return InventoryRow(lid, "AWS::S3::Bucket", physical, "x", "rev1", "present", "Delete")
 
 
-def test_owners_sharing_a_store_see_only_their_own(tmp_path: Path) -> None:
-    a, b = StateStore(tmp_path, "team-a"), StateStore(tmp_path, "team-b")
+@pytest.fixture(params=["sqlite", "dynamodb"])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[str], Store]:
+    """Either store, opened for an owner: SQLite in a directory, or a table on moto."""
+    if request.param == "sqlite":
+        return lambda owner: StateStore(tmp_path, owner)
+    request.getfixturevalue("aws")
+    return lambda owner: open_store("dynamodb://reconciler-state", owner)
+
+
+def test_owners_sharing_a_store_see_only_their_own(store_at: Callable[[str], Store]) -> None:
+    a, b = store_at("team-a"), store_at("team-b")
     a.put_inventory(_row("Bucket", "a-bucket"))
     b.put_inventory(_row("Bucket", "b-bucket"))
     a.set_meta("outputs", '{"Name": {"value": "a"}}')

@@ -5,7 +5,6 @@ standby takes over, finishes the work, creates nothing twice and loses nothing."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -36,14 +35,6 @@ def remote(aws: object, tmp_path: Path) -> Remote:
     remote = Remote(tmp_path / "git")
     remote.push({"desired/tree.yaml": BASE}, "base")
     return remote
-
-
-@pytest.fixture
-def workers() -> Iterator[list[Worker]]:
-    started: list[Worker] = []
-    yield started
-    for worker in started:
-        worker.kill()
 
 
 def _start(workers: list[Worker], remote: Remote, root: Path, env: dict[str, str] | None = None

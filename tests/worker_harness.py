@@ -15,10 +15,11 @@ import textwrap
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 SECRET = "e2e-webhook-secret"
@@ -166,3 +167,12 @@ def wait_until(predicate: Callable[[], Any], timeout: float, worker: Worker | No
             logs = worker.logs()[-4000:] if worker else ""
             raise AssertionError(f"timed out after {timeout}s waiting for {what}\n{logs}")
         time.sleep(0.2)
+
+
+@pytest.fixture
+def workers() -> Iterator[list[Worker]]:
+    """Worker processes a test starts; each is killed at the end, whatever happened."""
+    started: list[Worker] = []
+    yield started
+    for worker in started:
+        worker.kill()
