@@ -100,7 +100,9 @@ def test_out_of_band_change_is_told_once_as_drift_and_once_as_corrected(
     recovered = json.loads(receiver.wait_for(4, 30)[3]["body"])
     assert (recovered["event"], recovered["revision"]) == ("revision_recovered", fixed)
 
-    assert worker.metric("reconciler_notifications_total", result="sent") == 4
+    # Counted once the receiver's answer is back, just after the receiver has the body.
+    wait_until(lambda: worker.metric("reconciler_notifications_total", result="sent") == 4,
+               10, worker, "four notifications counted as sent")
     assert worker.terminate() == 0
     assert receiver.events() == ["drift_detected", "drift_corrected", "revision_invalid",
                                  "revision_recovered"]
