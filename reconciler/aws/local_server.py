@@ -4,8 +4,10 @@ moto 5.2 gets two things about RDS Proxy target groups wrong that the reconciler
 on: it refuses tag calls on them ("Invalid resource name"), which AWS tags like any RDS
 resource (CloudFormation's schema declares them taggable, and without tags the reconciler
 cannot prove it owns one); and asked about the target groups of a proxy that does not
-exist, it fails with HTTP 500 instead of AWS's DBProxyNotFoundFault. Both are fixed
-here, nothing else: everything else is moto as released.
+exist, it fails with HTTP 500 instead of AWS's DBProxyNotFoundFault. And
+DescribeSecurityGroupRules leaves out the Description of a rule whose peer is a security
+group (AWS answers it for every rule), so such a rule's description would read as drift
+on every plan. These are fixed here, nothing else: everything else is moto as released.
 
 Run as ``python -m reconciler.aws.local_server -H 127.0.0.1 -p PORT`` (moto_server's
 arguments).
@@ -60,10 +62,21 @@ def _known_proxy(method: Any) -> Any:
     return call
 
 
+def _describe_group_rule_descriptions() -> None:
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self: Any) -> str | None:
+        # moto keeps a group peer's description with the peer, not in ip_range.
+        return self.ip_range.get("Description") or self.source_group.get("Description")
+
+    SecurityGroupRule.description = property(description)  # type: ignore[method-assign,assignment]
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto.server import main as moto_main
 
     _tag_proxy_target_groups()
+    _describe_group_rule_descriptions()
     moto_main(argv)
 
 

@@ -96,8 +96,9 @@ class S3Bucket(DeclaredKind):
     create_call = Call("CreateBucket", renames={"/BucketName": "Bucket"})
     delete_call = Call("DeleteBucket")
     gone_codes = ("NoSuchBucket",)
-    # A bucket made a moment ago can still answer NoSuchBucket to a sub-resource call.
-    transient_codes = {"NoSuchBucket": ()}
+    # A bucket made a moment ago can still answer NoSuchBucket to a sub-resource call; a
+    # log target's permission may come from its bucket policy, applied in the same pass.
+    transient_codes = {"NoSuchBucket": (), "InvalidTargetBucketForLogging": ("permissions",)}
     tag_calls = TagCalls("PutBucketTagging", "DeleteBucketTagging", result="TagSet")
     readers = {
         "VersioningConfiguration": "read_versioning",
@@ -303,8 +304,9 @@ class S3Bucket(DeclaredKind):
     def write_logging(self, bucket: str, values: Props, observed: Observation | None) -> None:
         config = values.get("LoggingConfiguration")
         if config is not None or observed is not None:
-            self.client.put_bucket_logging(
-                Bucket=bucket, BucketLoggingStatus=settings.logging_to_aws(config, bucket))
+            with self.transients("PutBucketLogging"):
+                self.client.put_bucket_logging(
+                    Bucket=bucket, BucketLoggingStatus=settings.logging_to_aws(config, bucket))
 
     def write_website(self, bucket: str, values: Props, observed: Observation | None) -> None:
         config = values.get("WebsiteConfiguration")

@@ -19,6 +19,7 @@ from reconciler.template.intrinsics import references
 from reconciler.template.located import child_line, format_path, line_at, pointer_parts
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
+from reconciler.template.name_edges import with_name_edges
 from reconciler.template.outputs import check_outputs
 from reconciler.template.parameters import COMMAND_LINE, resolve_parameters
 from reconciler.template.resource_entry import ResourceEntry, parse_entry
@@ -83,6 +84,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
             resources[name] = decl
 
     issues += _check_across(resources, catalog)
+    resources = with_name_edges(resources, catalog)
     outputs, problems = check_outputs(fragments.outputs, scope)
     issues += problems
     order, problems = check_resources(resources)

@@ -1,0 +1,138 @@
+"""For bench/cfn_corpus.py: templates read and written with their short forms kept, and
+the parameter values a user would give a template's parameters that have no Default."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class Tagged:
+    """A short form (``!Ref X``) as written, so a cut template is written back the same."""
+
+    def __init__(self, tag: str, value: Any) -> None:
+        self.tag, self.value = tag, value
+
+    def as_long(self) -> dict[str, Any]:
+        name = self.tag.lstrip("!")
+        key = name if name in ("Ref", "Condition") else f"Fn::{name}"
+        value = self.value
+        if name == "GetAtt" and isinstance(value, str):
+            value = value.split(".", 1)
+        return {key: value}
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Tagged:
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return Tagged("!" + suffix, value)
+
+
+_Loader.add_multi_constructor("!", _tagged)
+# Dates stay text (AWSTemplateFormatVersion), as CloudFormation reads them.
+_Loader.add_constructor("tag:yaml.org,2002:timestamp",
+                        lambda loader, node: loader.construct_scalar(node))
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _represent(dumper: yaml.SafeDumper, data: Tagged) -> yaml.Node:
+    if isinstance(data.value, list):
+        return dumper.represent_sequence(data.tag, data.value)
+    if isinstance(data.value, dict):
+        return dumper.represent_mapping(data.tag, data.value)
+    return dumper.represent_scalar(data.tag, str(data.value))
+
+
+_Dumper.add_representer(Tagged, _represent)
+
+
+def load_template(path: Path) -> Any:
+    text = path.read_text()
+    if text.lstrip().startswith("{"):
+        return json.loads(text)
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+
+
+def dump_template(template: Any, as_json: bool) -> str:
+    if as_json:
+        return json.dumps(template, indent=2, default=lambda t: t.as_long()) + "\n"
+    return yaml.dump(template, Dumper=_Dumper, sort_keys=False, width=100)
+
+
+# --- parameter values -----------------------------------------------------------------
+
+# Tried in order for a String parameter: the first that fits AllowedPattern and lengths.
+_STRINGS = (
+    "corpus", "corpus-value", "Corpus1", "corpus1", "a", "10.0.0.0/16", "10.0.1.0/24",
+    "0.0.0.0/0", "admin", "Corpus-Passw0rd-1", "corpus@example.com", "example.com",
+    "t3.micro", "123456789012", "arn:aws:iam::123456789012:role/corpus", "1", "true",
+    "corpus.example.com", "sg-12345678", "abc123",
+)
+
+
+def parameter_values(parameters: Any, account: dict[str, Any]) -> dict[str, str]:
+    """A value for every parameter without a Default."""
+    values: dict[str, str] = {}
+    if not isinstance(parameters, dict):
+        return values
+    for name, decl in parameters.items():
+        if not isinstance(decl, dict) or "Default" in decl:
+            continue
+        values[name] = _value(decl, account)
+    return values
+
+
+def _value(decl: dict[str, Any], account: dict[str, Any]) -> str:
+    allowed = decl.get("AllowedValues")
+    if isinstance(allowed, list) and allowed:
+        first = allowed[0]
+        return ("true" if first else "false") if isinstance(first, bool) else str(first)
+    kind = str(decl.get("Type", "String"))
+    specific = _aws_specific(kind, account)
+    if specific is not None:
+        return specific
+    if kind == "Number":
+        return str(decl.get("MinValue", 1))
+    if kind == "List<Number>":
+        return "1,2"
+    pattern = decl.get("AllowedPattern")
+    low, high = int(decl.get("MinLength", 0)), int(decl.get("MaxLength", 10_000))
+    for candidate in _STRINGS:
+        if low <= len(candidate) <= high and (
+                pattern is None or re.fullmatch(str(pattern), candidate)):
+            return f"{candidate},{candidate}" if kind == "CommaDelimitedList" else candidate
+    return "x" * max(low, 1)
+
+
+def _aws_specific(kind: str, account: dict[str, Any]) -> str | None:
+    single = {
+        "AWS::EC2::VPC::Id": account["vpc"], "AWS::EC2::Subnet::Id": account["subnets"][0],
+        "AWS::EC2::SecurityGroup::Id": account["security_group"],
+        "AWS::EC2::KeyPair::KeyName": account["key_pair"],
+        "AWS::EC2::AvailabilityZone::Name": account["zones"][0],
+        "AWS::EC2::Image::Id": account["image"],
+        "AWS::Route53::HostedZone::Id": account["hosted_zone"],
+    }
+    if kind in single:
+        return str(single[kind])
+    lists = {"List<AWS::EC2::Subnet::Id>": account["subnets"],
+             "List<AWS::EC2::SecurityGroup::Id>": [account["security_group"]],
+             "List<AWS::EC2::AvailabilityZone::Name>": account["zones"]}
+    if kind in lists:
+        return ",".join(lists[kind])
+    return None
