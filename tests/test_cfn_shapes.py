@@ -11,8 +11,8 @@ import pytest
 
 from reconciler.aws.clients import AwsClients
 from reconciler.kinds.base import TransientError
-from reconciler.kinds.s3_bucket import S3Bucket
 from reconciler.kinds.registry import catalog
+from reconciler.kinds.s3_bucket import S3Bucket
 from reconciler.template.loader import load_tree
 from tests.harness import Stack
 
