@@ -138,12 +138,14 @@ def cmd_run(directory: Path, only: str | None) -> None:
             if account is None:  # a fresh account, after anything was applied in the last
                 _reset(server)
                 account = _account()
+            began = time.monotonic()
             row = run_one(path, account)
+            row["seconds"] = round(time.monotonic() - began, 1)
             if row["stage"] != "validate":
                 account = None
             rows.append(row)
             mark = "ok" if row["clean"] else f"FAIL at {row['stage']}"
-            print(f"{path.name}: {mark}" + (f" — {row['problems'][0][:160]}"
+            print(f"{path.name}: {mark} ({row['seconds']} s)" + (f" — {row['problems'][0][:160]}"
                                             if row["problems"] else ""), flush=True)
     total = len(rows)
     validated = sum(r["validates"] for r in rows)

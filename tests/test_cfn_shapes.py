@@ -154,9 +154,9 @@ POLICY_BY_NAME = """
           PolicyDocument:
             Statement:
               - Effect: Allow
-                Principal: {Service: logging.s3.amazonaws.com}
-                Action: s3:PutObject
-                Resource: !Sub "arn:${AWS::Partition}:s3:::${App}-logs-${AWS::AccountId}/*"
+                Principal: {Service: [logging.s3.amazonaws.com]}
+                Action: [s3:PutObject]
+                Resource: [!Sub "arn:${AWS::Partition}:s3:::${App}-logs-${AWS::AccountId}/*"]
       Data:
         Type: AWS::S3::Bucket
         Properties:
@@ -168,7 +168,8 @@ POLICY_BY_NAME = """
 def test_a_policy_naming_its_bucket_by_the_same_expression_comes_after_it(stack: Stack,
                                                                          ) -> None:
     """No Ref, the same Sub: ordered as if it were a Ref; the logging bucket's permission
-    comes from that policy, so its logging waits (Pending) for it rather than failing."""
+    comes from that policy (its lists read as AWS reads them, by the local server), so its
+    logging waits (Pending) for it rather than failing."""
     path = stack.write("t.yaml", POLICY_BY_NAME)
     template = load_tree(path.parent, {}, catalog(), pseudo={"AWS::AccountId": "1",
                                                              "AWS::Partition": "aws"})
