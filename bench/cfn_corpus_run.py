@@ -7,6 +7,8 @@ import contextlib
 import io
 import json
 import re
+import shutil
+import subprocess
 import tempfile
 import time
 import urllib.request
@@ -44,6 +46,7 @@ def _account() -> dict[str, Any]:
                                                     "Values": [vpc["VpcId"]]}])
     ec2.create_key_pair(KeyName="corpus-key")
     image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])
     zone = boto3.client("route53").create_hosted_zone(Name="example.com",
                                                       CallerReference="corpus")
     return {
@@ -51,7 +54,8 @@ def _account() -> dict[str, Any]:
         "subnets": sorted(s["SubnetId"] for s in subnets["Subnets"])[:2],
         "security_group": groups["SecurityGroups"][0]["GroupId"], "key_pair": "corpus-key",
         "zones": sorted(s["AvailabilityZone"] for s in subnets["Subnets"])[:2],
-        "image": image, "hosted_zone": zone["HostedZone"]["Id"].split("/")[-1],
+        "image": image, "route_tables": [t["RouteTableId"] for t in tables["RouteTables"]],
+        "hosted_zone": zone["HostedZone"]["Id"].split("/")[-1],
     }
 
 
@@ -127,11 +131,55 @@ def reason(problem: str) -> str:
     return text[:150]
 
 
+# Why a template cannot converge anywhere as it is, whatever the tool: by what its problems say.
+OUTSIDE = {
+    "needs a preprocessor (Transform, macro, rain, package)": (
+        "'Transform'", "Fn::Transform", "Rain::", "#!PyPlate", "is not of type 'object'"),
+    "AWS or CloudFormation's spec refuses it too": (
+        "Sid) must be unique", "needs ACLs enabled", "names a default-VPC group",
+        "a policy needs at least one statement", "TestRole-${Stage}",
+        "resource attribute 'Description'", "must be alphanumeric",
+        "All subnets must in the VPC"),
+    "needs what is outside the template": (
+        "S3 Error Code: NoSuchBucket", "Fn::ImportValue", "NotFound) when calling",
+        "Function not found", "InvalidVpc.Range"),
+    "moto lacks it": ("/SourceSelectionCriteria", "SourcePrefixListId", "S3OriginConfig",
+                      "\"grants: "),
+}
+
+
+def category(row: dict[str, Any]) -> str:
+    if row["clean"]:
+        return "converges"
+    text = " ".join(row["problems"])
+    if "RainModules" in row["template"]:  # rain modules, not templates
+        return "needs a preprocessor (Transform, macro, rain, package)"
+    for name, signs in OUTSIDE.items():
+        if any(sign in text for sign in signs):
+            return name
+    return "reconciler refuses or fails"
+
+
+def lint_errors(paths: list[Path]) -> dict[str, list[str]]:
+    """cfn-lint's error rules (not warnings) per template, in one run; {} without cfn-lint."""
+    if shutil.which("cfn-lint") is None:
+        return {}
+    found: dict[str, list[str]] = {p.name: [] for p in paths}
+    proc = subprocess.run(["cfn-lint", "--format", "parseable", *map(str, paths)],
+                          capture_output=True, text=True)
+    for line in proc.stdout.splitlines():
+        parts = line.split(":", 5)
+        if len(parts) == 6 and parts[4].startswith("E"):
+            found.setdefault(Path(parts[0]).name, []).append(parts[4])
+    return found
+
+
 def cmd_run(directory: Path, only: str | None) -> None:
     paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".json")
                    and p.name != "index.json" and (only is None or only in p.name))
     rows = []
     started = time.monotonic()
+    linted = lint_errors(paths)
     with LocalAws(managed_policies=True) as server:
         account: dict[str, Any] | None = None
         for path in paths:
@@ -159,9 +207,26 @@ def cmd_run(directory: Path, only: str | None) -> None:
           "(templates):")
     for key, names in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         print(f"  {len(names):3d}  {key}")
+    for r in rows:
+        r["category"] = category(r)
+        r["cfn_lint_errors"] = sorted(set(linted.get(r["template"], [])))
+    categories = Counter(r["category"] for r in rows)
+    print("\nby category:")
+    for name, count in categories.most_common():
+        print(f"  {count:3d}  {name}")
+    ours = [r for r in rows if r["category"] == "reconciler refuses or fails"]
+    if linted:
+        print(f"  of the {len(ours)} the reconciler refuses or fails, cfn-lint reports an "
+              f"error in {sum(1 for r in ours if r['cfn_lint_errors'])}")
+    deployable = [r for r in rows if r["category"] in ("converges", "moto lacks it",
+                                                       "reconciler refuses or fails")]
+    print(f"\n{categories['converges']} of {len(deployable)} templates deployable as they are "
+          f"(no preprocessor, nothing AWS refuses, nothing from outside) validate and "
+          f"converge")
     stages = Counter(r["stage"] for r in rows)
     out = HERE / "results"
     out.mkdir(exist_ok=True)
     (out / "cfn_corpus.json").write_text(json.dumps(
         {"templates": total, "validate": validated, "converge": converged,
+         "deployable": len(deployable), "categories": dict(categories),
          "stages": dict(stages), "rows": rows}, indent=2))

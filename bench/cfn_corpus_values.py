@@ -78,10 +78,12 @@ def dump_template(template: Any, as_json: bool) -> str:
 
 # Tried in order for a String parameter: the first that fits AllowedPattern and lengths.
 _STRINGS = (
-    "corpus", "corpus-value", "Corpus1", "corpus1", "a", "10.0.0.0/16", "10.0.1.0/24",
+    "corpus", "", "corpus-value", "Corpus1", "corpus1", "a", "10.0.0.0/16", "10.0.1.0/24",
     "0.0.0.0/0", "admin", "Corpus-Passw0rd-1", "corpus@example.com", "example.com",
     "t3.micro", "123456789012", "arn:aws:iam::123456789012:role/corpus", "1", "true",
     "corpus.example.com", "sg-12345678", "abc123",
+    "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    "1234abcd-12ab-34cd-56ef-1234567890ab", "d-1234567890",
 )
 
 
@@ -93,7 +95,9 @@ def parameter_values(parameters: Any, account: dict[str, Any]) -> dict[str, str]
     for name, decl in parameters.items():
         if not isinstance(decl, dict) or "Default" in decl:
             continue
-        values[name] = _value(decl, account)
+        named = _by_name(name, account) if decl.get("Type", "String") in (
+            "String", "CommaDelimitedList") and "AllowedValues" not in decl else None
+        values[name] = named if named is not None else _value(decl, account)
     return values
 
 
@@ -130,9 +134,21 @@ def _aws_specific(kind: str, account: dict[str, Any]) -> str | None:
     }
     if kind in single:
         return str(single[kind])
-    lists = {"List<AWS::EC2::Subnet::Id>": account["subnets"],
-             "List<AWS::EC2::SecurityGroup::Id>": [account["security_group"]],
-             "List<AWS::EC2::AvailabilityZone::Name>": account["zones"]}
-    if kind in lists:
-        return ",".join(lists[kind])
+    lists = {"AWS::EC2::Subnet::Id": account["subnets"],
+             "AWS::EC2::AvailabilityZone::Name": account["zones"]}
+    if kind.startswith("List<") and kind[5:-1] in single:
+        return ",".join(lists.get(kind[5:-1], [single[kind[5:-1]]]))
+    return None
+
+
+def _by_name(name: str, account: dict[str, Any]) -> str | None:
+    """A String parameter that by its name holds an ID of the account's network."""
+    lowered = name.lower()
+    if "routetable" in lowered:
+        return ",".join(account["route_tables"]) if lowered.endswith("s") else \
+            account["route_tables"][0]
+    if "subnet" in lowered and "cidr" not in lowered:
+        return ",".join(account["subnets"]) if lowered.endswith("s") else account["subnets"][0]
+    if lowered.endswith(("vpc", "vpcid")):
+        return str(account["vpc"])
     return None

@@ -120,6 +120,30 @@ def test_aws_specific_parameter_types_are_their_values(stack: Stack) -> None:
         ("10.20.1.0/24", "us-east-1b")]
 
 
+@pytest.mark.parametrize(("allowed", "error"), [
+    ("[vpc-0aa, vpc-0bb]", None),
+    ("[vpc-0aa]", "t.yaml:9: rule 'KnownVpcs': only the two shared VPCs"),
+])
+def test_ref_all_is_every_value_of_a_type(stack: Stack, allowed: str, error: str | None,
+                                          ) -> None:
+    stack.write("t.yaml", f"""
+        Parameters:
+          AppVpc: {{Type: AWS::EC2::VPC::Id, Default: vpc-0aa}}
+          DataVpc: {{Type: AWS::EC2::VPC::Id, Default: vpc-0bb}}
+          Name: {{Type: String, Default: vpc-0cc}}
+        Rules:
+          KnownVpcs:
+            Assertions:
+              - Assert: !EachMemberIn [!RefAll AWS::EC2::VPC::Id, {allowed}]
+                AssertDescription: only the two shared VPCs
+        Resources:
+          Logs: {{Type: AWS::Logs::LogGroup}}
+        """)
+    result = stack.cli("validate", str(stack.desired))
+    assert (result.code, error is None or error in result.err) == (
+        0 if error is None else 1, True), result.err
+
+
 def test_an_aws_specific_value_of_the_wrong_form_names_the_parameter(stack: Stack) -> None:
     stack.write("t.yaml", """
         Parameters:

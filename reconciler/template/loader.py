@@ -53,7 +53,9 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
     issues += [i for i in problems if not (incomplete and i.file == COMMAND_LINE)]
     # Every declared parameter is known by name, even one whose value is in error (None).
     declared = {name: resolved.values.get(name) for name in fragments.parameters}
-    issues += check_rules(fragments.rules, declared)
+    issues += check_rules(fragments.rules, declared, {
+        name: decl.body.get("Type") if isinstance(decl.body, dict) else None
+        for name, decl in fragments.parameters.items()})
     mappings, problems = check_mappings(fragments.mappings)
     issues += problems
     conditions, problems = evaluate_conditions(fragments.conditions, declared,
