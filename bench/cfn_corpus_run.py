@@ -79,8 +79,8 @@ def _plan_problems(stdout: str, stderr: str, applied: bool = False) -> list[str]
         return _errors(stderr) or ["no plan printed"]
     problems = []
     for change in plan["changes"]:
-        failed = change.get("result") in ("error", "pending", "skipped") if applied else (
-            change["status"] != "InSync")
+        failed = change.get("result") in ("error", "pending", "skipped") or (
+            change["status"] == "Error") if applied else change["status"] != "InSync"
         if failed:
             detail = change.get("error") or change.get("reason") or "; ".join(
                 f"{d['path']}: {json.dumps(d['old'])[:300]} -> {json.dumps(d['new'])[:300]}"
@@ -96,7 +96,8 @@ def run_one(path: Path, account: dict[str, Any]) -> dict[str, Any]:
         (desired / path.name).write_bytes(path.read_bytes())
         template = load_template(path)
         params: list[str] = []
-        for key, value in parameter_values(template.get("Parameters"), account).items():
+        for key, value in parameter_values(template.get("Parameters"), account,
+                                                template).items():
             params += ["--parameter", f"{key}={value}"]
         row: dict[str, Any] = {"template": path.name, "validates": False, "applies": False,
                                "clean": False, "stage": "validate", "problems": []}
@@ -139,10 +140,12 @@ OUTSIDE = {
         "Sid) must be unique", "needs ACLs enabled", "names a default-VPC group",
         "a policy needs at least one statement", "TestRole-${Stage}",
         "resource attribute 'Description'", "must be alphanumeric",
-        "All subnets must in the VPC"),
+        "All subnets must in the VPC", "needs exactly one of CidrIp",
+        "has no value for [us-east-1"),
     "needs what is outside the template": (
         "S3 Error Code: NoSuchBucket", "Fn::ImportValue", "NotFound) when calling",
-        "Function not found", "InvalidVpc.Range"),
+        "Function not found", "InvalidVpc.Range", "ParameterNotFound",
+        "does not refer to a valid S3 bucket"),
     "moto lacks it": ("/SourceSelectionCriteria", "SourcePrefixListId", "S3OriginConfig",
                       "\"grants: "),
 }

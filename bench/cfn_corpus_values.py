@@ -83,22 +83,53 @@ _STRINGS = (
     "t3.micro", "123456789012", "arn:aws:iam::123456789012:role/corpus", "1", "true",
     "corpus.example.com", "sg-12345678", "abc123",
     "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    "1234abcd-12ab-34cd-56ef-1234567890ab", "d-1234567890",
+    "1234abcd-12ab-34cd-56ef-1234567890ab", "d-1234567890", "pcx-0123456789abcdef0",
+    "rtb-0123456789abcdef0",
 )
 
 
-def parameter_values(parameters: Any, account: dict[str, Any]) -> dict[str, str]:
+def parameter_values(parameters: Any, account: dict[str, Any],
+                     template: Any = None) -> dict[str, str]:
     """A value for every parameter without a Default."""
     values: dict[str, str] = {}
     if not isinstance(parameters, dict):
         return values
+    map_keys = _map_keys(template) if isinstance(template, dict) else {}
     for name, decl in parameters.items():
         if not isinstance(decl, dict) or "Default" in decl:
+            continue
+        if name in map_keys:  # a key of the map it selects from, as its user would give
+            values[name] = map_keys[name]
             continue
         named = _by_name(name, account) if decl.get("Type", "String") in (
             "String", "CommaDelimitedList") and "AllowedValues" not in decl else None
         values[name] = named if named is not None else _value(decl, account)
     return values
+
+
+def _map_keys(template: dict[str, Any]) -> dict[str, str]:
+    """Parameter -> the first top-level key of a map it is the FindInMap key of."""
+    mappings = template.get("Mappings") or {}
+    found: dict[str, str] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Tagged):
+            value = value.as_long()
+        if isinstance(value, dict):
+            args = value.get("Fn::FindInMap")
+            if isinstance(args, list) and len(args) > 1 and isinstance(args[0], str):
+                key = args[1].as_long() if isinstance(args[1], Tagged) else args[1]
+                table = mappings.get(args[0])
+                if isinstance(key, dict) and isinstance(key.get("Ref"), str) and table:
+                    found.setdefault(key["Ref"], str(next(iter(table))))
+            for child in value.values():
+                walk(child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child)
+
+    walk(template.get("Resources"))
+    return found
 
 
 def _value(decl: dict[str, Any], account: dict[str, Any]) -> str:

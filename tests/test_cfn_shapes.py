@@ -242,3 +242,41 @@ def test_logging_to_a_bucket_not_yet_allowing_it_is_pending(clients: AwsClients)
     with pytest.raises(TransientError, match="PutBucketLogging: You must either provide"):
         kind.write_logging("quiet-data", {"LoggingConfiguration": {
             "DestinationBucketName": "quiet-logs"}}, None)
+
+
+def test_the_vpcs_default_security_group_is_an_attribute(stack: Stack) -> None:
+    """``!GetAtt Vpc.DefaultSecurityGroup`` (given to functions and load balancers) is read;
+    an attribute that is not read names itself in the skip reason."""
+    stack.write("t.yaml", """
+        Resources:
+          Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.30.0.0/16}}
+          Subnet:
+            Type: AWS::EC2::Subnet
+            Properties:
+              VpcId: !Ref Vpc
+              CidrBlock: 10.30.1.0/24
+              Tags: [{Key: group, Value: !GetAtt Vpc.DefaultSecurityGroup}]
+        """)
+    _converges(stack)
+    ec2 = boto3.client("ec2")
+    subnet = ec2.describe_subnets(Filters=[{"Name": "cidr-block", "Values": ["10.30.1.0/24"]}])
+    vpc = subnet["Subnets"][0]["VpcId"]
+    default = ec2.describe_security_groups(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}])
+    tags = {t["Key"]: t["Value"] for t in subnet["Subnets"][0]["Tags"]}
+    assert tags["group"] == default["SecurityGroups"][0]["GroupId"]
+
+    stack.write("t.yaml", """
+        Resources:
+          Vpc: {Type: AWS::EC2::VPC, Properties: {CidrBlock: 10.30.0.0/16}}
+          Other:
+            Type: AWS::EC2::Subnet
+            Properties:
+              VpcId: !Ref Vpc
+              CidrBlock: 10.30.2.0/24
+              Tags: [{Key: acl, Value: !GetAtt Vpc.DefaultNetworkAcl}]
+        """)
+    applied = stack.apply("--output", "json", "--allow-mass-delete")
+    assert applied.change("Other")["reason"] == (
+        "skipped: a referenced value is still unknown: Vpc.DefaultNetworkAcl (its resource "
+        "was not created, or that attribute is not read)")
