@@ -141,7 +141,8 @@ OUTSIDE = {
         "a policy needs at least one statement", "TestRole-${Stage}",
         "resource attribute 'Description'", "must be alphanumeric",
         "All subnets must in the VPC", "needs exactly one of CidrIp",
-        "has no value for [us-east-1"),
+        "has no value for [us-east-1", "does not match '^subnet-",
+        "'Role' is a required property"),
     "needs what is outside the template": (
         "S3 Error Code: NoSuchBucket", "Fn::ImportValue", "NotFound) when calling",
         "Function not found", "InvalidVpc.Range", "ParameterNotFound",
