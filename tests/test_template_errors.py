@@ -234,8 +234,8 @@ CASES = {
         {"On": "True"}, [("desired/a.yaml", 2, "value 'True' (from --parameter) is not one of "
                                                "the AllowedValues ['true', 'false']")]),
     "unsupported parameter type": (
-        {"a.yaml": "Parameters:\n  Key: {Type: 'AWS::EC2::KeyPair::KeyName', Default: k}\n"},
-        {}, [("desired/a.yaml", 2, "has Type 'AWS::EC2::KeyPair::KeyName'")]),
+        {"a.yaml": "Parameters:\n  Key: {Type: 'AWS::EC2::KeyPair::Id', Default: k}\n"},
+        {}, [("desired/a.yaml", 2, "has Type 'AWS::EC2::KeyPair::Id'; supported types are")]),
     "condition cycle": (
         {"a.yaml": "Conditions:\n  A: !Not [!Condition B]\n  B: !Not [!Condition A]\n"},
         {}, [("desired/a.yaml", 2, "condition cycle: A -> B -> A")]),

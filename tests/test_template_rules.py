@@ -66,8 +66,10 @@ def test_a_failed_assertion_is_named_at_its_line(tmp_path: Path,
 
 
 @pytest.mark.parametrize(("rule", "message"), [
-    ("    Assertions:\n      - Assert: !RefAll AWS::EC2::VPC::Id\n",
-     "Fn::RefAll reads AWS-specific parameter types"),
+    ("    Assertions:\n      - Assert: !Equals [!ValueOf [Subnet, VpcId], vpc-1]\n",
+     "Fn::ValueOf reads attributes of AWS resources, which rules cannot read here"),
+    ("    Assertions:\n      - Assert: !Contains [!RefAll String, x]\n",
+     "Fn::RefAll takes an AWS-specific parameter type (AWS::EC2::VPC::Id, ...), not 'String'"),
     ("    Assertions:\n      - Assert: !Equals [!Ref Nope, x]\n",
      "Ref to unknown parameter 'Nope'"),
     ("    Assertions:\n      - Assert: !GetAZs ''\n", "Fn::GetAZs is not a rule function"),

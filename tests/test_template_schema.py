@@ -110,7 +110,7 @@ def test_kind_validate_runs_on_schema_valid_properties_and_maps_pointers() -> No
 
 def test_kind_validate_is_skipped_when_the_schema_fails() -> None:
     FakeTable.seen.clear()
-    issues = _issues(FakeTable, "Properties:\n  KeySchema: true\n")
+    issues = _issues(FakeTable, "Properties:\n  KeySchema: [1]\n")
     assert len(issues) == 1 and issues[0][0] == 2
     assert FakeTable.seen == []
 

@@ -4,11 +4,16 @@ moto 5.2 gets two things about RDS Proxy target groups wrong that the reconciler
 on: it refuses tag calls on them ("Invalid resource name"), which AWS tags like any RDS
 resource (CloudFormation's schema declares them taggable, and without tags the reconciler
 cannot prove it owns one); and asked about the target groups of a proxy that does not
-exist, it fails with HTTP 500 instead of AWS's DBProxyNotFoundFault. And EC2's
+exist, it fails with HTTP 500 instead of AWS's DBProxyNotFoundFault. EC2's
 CreateSecurityGroup accepts a VPC that does not exist, where AWS answers
 InvalidVpcID.NotFound (the chaos suite found a group made in a VPC the emulator had just
-forgotten, which AWS refuses and the next run would have made right). These are fixed
-here, nothing else: everything else is moto as released.
+forgotten, which AWS refuses and the next run would have made right). And
+DescribeSecurityGroupRules leaves out the Description of a rule whose peer is a security
+group (AWS answers it for every rule), so such a rule's description would read as drift
+on every plan. Its check that a log target's bucket policy lets S3 logging write reads
+``Principal.Service``, ``Action`` and ``Resource`` as single strings only, so a policy
+written with lists (as most are) is refused where AWS accepts it. These are fixed here,
+nothing else: everything else is moto as released.
 
 Run as ``python -m reconciler.aws.local_server -H 127.0.0.1 -p PORT`` (moto_server's
 arguments).
@@ -82,11 +87,48 @@ def _security_groups_need_their_vpc() -> None:
     SecurityGroupBackend.create_security_group = create_security_group  # type: ignore[method-assign]
 
 
+def _describe_group_rule_descriptions() -> None:
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self: Any) -> str | None:
+        # moto keeps a group peer's description with the peer, not in ip_range.
+        return self.ip_range.get("Description") or self.source_group.get("Description")
+
+    SecurityGroupRule.description = property(description)  # type: ignore[method-assign,assignment]
+
+
+def _log_target_policies_with_lists() -> None:
+    import json
+
+    from moto.s3.models import FakeBucket
+
+    def listed(value: Any) -> list[Any]:
+        return value if isinstance(value, list) else [value]
+
+    def allows_logging(target_bucket: Any, target_prefix: str | None) -> bool:
+        if not target_bucket.policy:
+            return False
+        arn = f"arn:{target_bucket.partition}:s3:::{target_bucket.name}"
+        wanted = {f"{arn}/{target_prefix or ''}*", f"{arn}/*", arn}
+        for stmt in listed(json.loads(target_bucket.policy.decode()).get("Statement", [])):
+            principal = stmt.get("Principal")
+            services = listed(principal.get("Service")) if isinstance(principal, dict) else []
+            if ("logging.s3.amazonaws.com" in services and stmt.get("Effect") == "Allow"
+                    and {"s3:PutObject", "s3:*"} & set(listed(stmt.get("Action", [])))
+                    and wanted & set(listed(stmt.get("Resource", [])))):
+                return True
+        return False
+
+    FakeBucket._log_permissions_enabled_policy = staticmethod(allows_logging)  # type: ignore
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto.server import main as moto_main
 
     _tag_proxy_target_groups()
     _security_groups_need_their_vpc()
+    _describe_group_rule_descriptions()
+    _log_target_policies_with_lists()
     moto_main(argv)
 
 

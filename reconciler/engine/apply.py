@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
-from reconciler.engine.context import contains_unknown
+from reconciler.engine.context import contains_unknown, unknown_sources
 from reconciler.engine.diff import is_ignored, pointer, without_ignored
 from reconciler.engine.dynamic import FINGERPRINTS, merge_prints, salt_of
 from reconciler.engine.model import Action, Change, Result, Status, mask_strings
@@ -129,8 +129,9 @@ class Applier:
         props = self.p.desired_properties(decl)
         declared_tags = _tags(props.pop("Tags")) if "Tags" in props else None
         if contains_unknown(props) or contains_unknown(declared_tags):
-            raise Skip("skipped: a referenced value is still unknown (its resource was not "
-                       "created)")
+            waiting = ", ".join(unknown_sources([props, declared_tags]))
+            raise Skip(f"skipped: a referenced value is still unknown: {waiting} (its "
+                       "resource was not created, or that attribute is not read)")
         if change.action == Action.CREATE:
             self._create(item, kind, props, declared_tags)
         elif change.action == Action.REPLACE:

@@ -89,6 +89,15 @@ class RunLookup(ResourceLookup):
         return Unknown(f"{logical_id}.{attribute}")
 
 
+def unknown_sources(value: Any) -> list[str]:
+    """What the unknown values inside ``value`` wait for (``Vpc.DefaultSecurityGroup``)."""
+    if isinstance(value, Unknown):
+        return [value.source]
+    children = value.values() if isinstance(value, dict) else value if isinstance(
+        value, list) else ()
+    return sorted({source for child in children for source in unknown_sources(child)})
+
+
 def contains_unknown(value: Any) -> bool:
     if isinstance(value, Unknown):
         return True

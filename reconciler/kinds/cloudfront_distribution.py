@@ -191,7 +191,8 @@ def _config_issues(config: dict[str, Any]) -> list[tuple[str, str]]:
     problems += [(f"{at}/{key}", "is not managed yet") for key in (
         "OriginGroups", "TenantConfig", "ConnectionMode") if key in config]
     origins = config.get("Origins")
-    ids = {o.get("Id") for o in origins if isinstance(o, dict)} \
+    # A list, not a set: an Id may be an intrinsic (a dict).
+    ids = [o.get("Id") for o in origins if isinstance(o, dict)] \
         if isinstance(origins, list) else None
     default = config.get("DefaultCacheBehavior")
     ordered = config.get("CacheBehaviors")

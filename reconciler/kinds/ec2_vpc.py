@@ -1,7 +1,9 @@
 """AWS::EC2::VPC: the network, its CIDR block, tenancy and DNS attributes.
 
 A no-drift observe costs DescribeVpcs (tags included), plus one DescribeVpcAttribute per
-declared DNS attribute. CreateVpc takes no idempotency token: a lost reply is found by
+declared DNS attribute, plus one DescribeSecurityGroups for the ``DefaultSecurityGroup``
+attribute (the group EC2 makes with the VPC, which templates often give to a function or
+a load balancer). CreateVpc takes no idempotency token: a lost reply is found by
 the ownership tags the create call itself sets.
 """
 
@@ -22,7 +24,7 @@ class Vpc(DeclaredKind):
         "CidrBlock", "EnableDnsHostnames", "EnableDnsSupport", "InstanceTenancy", "Tags",
     })
 
-    extra_attributes = frozenset({"CidrBlock"})
+    extra_attributes = frozenset({"CidrBlock", "DefaultSecurityGroup"})
 
     service, identifier = "ec2", "VpcId"
     read_call = Call("DescribeVpcs", id_member="VpcIds", result="Vpcs[0]")
@@ -50,6 +52,14 @@ class Vpc(DeclaredKind):
         "Ipv6CidrBlocks": "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock",
     }
 
+    def attributes_from(self, resource: dict[str, Any], physical_id: str) -> dict[str, Any]:
+        out = super().attributes_from(resource, physical_id)
+        groups = self.client.describe_security_groups(Filters=[
+            {"Name": "vpc-id", "Values": [physical_id]},
+            {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+        if groups:
+            out["DefaultSecurityGroup"] = groups[0]["GroupId"]
+        return out
 
 def default_vpc_ids(client: Any) -> set[str]:
     """The region's default VPC (AWS made it, and what comes with it): never imported."""

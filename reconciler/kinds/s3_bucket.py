@@ -22,7 +22,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.kinds import s3_bucket_checks as checks
 from reconciler.kinds import s3_bucket_lifecycle as lifecycle
 from reconciler.kinds import s3_bucket_settings as settings
-from reconciler.kinds.base import Observation, Props
+from reconciler.kinds.base import Observation, Props, TransientError
 from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
 from reconciler.kinds.listing import Listing
 from reconciler.kinds.s3_bucket_checks import bucket_name_issues
@@ -98,8 +98,9 @@ class S3Bucket(DeclaredKind):
     create_call = Call("CreateBucket", renames={"/BucketName": "Bucket"})
     delete_call = Call("DeleteBucket")
     gone_codes = ("NoSuchBucket",)
-    # A bucket made a moment ago can still answer NoSuchBucket to a sub-resource call.
-    transient_codes = {"NoSuchBucket": ()}
+    # A bucket made a moment ago can still answer NoSuchBucket to a sub-resource call; a
+    # log target's permission may come from its bucket policy, applied in the same pass.
+    transient_codes = {"NoSuchBucket": (), "InvalidTargetBucketForLogging": ("permissions",)}
     tag_calls = TagCalls("PutBucketTagging", "DeleteBucketTagging", result="TagSet")
     readers = {
         "VersioningConfiguration": "read_versioning",
@@ -305,8 +306,12 @@ class S3Bucket(DeclaredKind):
     def write_logging(self, bucket: str, values: Props, observed: Observation | None) -> None:
         config = values.get("LoggingConfiguration")
         if config is not None or observed is not None:
-            self.client.put_bucket_logging(
-                Bucket=bucket, BucketLoggingStatus=settings.logging_to_aws(config, bucket))
+            try:
+                with self.transients("PutBucketLogging"):
+                    self.client.put_bucket_logging(Bucket=bucket, BucketLoggingStatus=(
+                        settings.logging_to_aws(config, bucket)))
+            except TransientError as exc:  # the permission is due in this same pass
+                raise TransientError(str(exc), delay=2.0) from exc
 
     def write_website(self, bucket: str, values: Props, observed: Observation | None) -> None:
         config = values.get("WebsiteConfiguration")

@@ -295,8 +295,10 @@ class IntrinsicCheck:
         return None
 
     def _get_azs(self, arg: Any, line: int, live: bool) -> None:
-        if isinstance(arg, str):
-            return  # '' is this run's region; another region is refused when resolved
+        if isinstance(arg, str) or arg is None:
+            # '' is this run's region (null too: AWS's own JSON samples write it so);
+            # another region is refused when resolved
+            return
         if function_name(arg) == "Ref":
             self.walk(arg, line, live)
             return

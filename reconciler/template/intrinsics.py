@@ -346,7 +346,7 @@ class Resolver:
         return list(found) if isinstance(found, list) else found
 
     def get_azs(self, arg: Any) -> Any:
-        region = self.value(arg)
+        region = "" if arg is None else self.value(arg)
         if isinstance(region, Unknown):
             return region
         region = as_text(region, "Fn::GetAZs region")

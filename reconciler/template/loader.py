@@ -19,6 +19,7 @@ from reconciler.template.intrinsics import EXPORTS, references
 from reconciler.template.located import child_line, format_path, line_at, pointer_parts
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
+from reconciler.template.name_edges import with_name_edges
 from reconciler.template.outputs import check_outputs
 from reconciler.template.parameters import COMMAND_LINE, resolve_parameters
 from reconciler.template.resource_entry import ResourceEntry, parse_entry
@@ -52,7 +53,9 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
     issues += [i for i in problems if not (incomplete and i.file == COMMAND_LINE)]
     # Every declared parameter is known by name, even one whose value is in error (None).
     declared = {name: resolved.values.get(name) for name in fragments.parameters}
-    issues += check_rules(fragments.rules, declared)
+    issues += check_rules(fragments.rules, declared, {
+        name: decl.body.get("Type") if isinstance(decl.body, dict) else None
+        for name, decl in fragments.parameters.items()})
     mappings, problems = check_mappings(fragments.mappings)
     issues += problems
     conditions, problems = evaluate_conditions(fragments.conditions, declared,
@@ -84,6 +87,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
             resources[name] = decl
 
     issues += _check_across(resources, catalog)
+    resources = with_name_edges(resources, catalog)
     outputs, problems = check_outputs(fragments.outputs, scope)
     issues += problems
     order, problems = check_resources(resources)

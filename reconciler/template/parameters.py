@@ -9,6 +9,7 @@ from typing import Any
 
 from reconciler.errors import Issue
 from reconciler.template.fragments import Declaration
+from reconciler.template.parameter_types import AWS_SPECIFIC, element_type, form_problem, refusal
 
 TYPES = ("String", "Number", "CommaDelimitedList", "List<Number>")
 KEYS = frozenset({
@@ -63,8 +64,12 @@ def _check_declaration(body: Any) -> Mapping[str, Any]:
     if unknown:
         raise _Invalid(f"has unsupported key(s) {', '.join(unknown)}")
     kind = body.get("Type")
-    if kind not in TYPES:
-        raise _Invalid(f"has Type {kind!r}; supported types are {', '.join(TYPES)}")
+    if isinstance(kind, str) and refusal(kind):
+        raise _Invalid(str(refusal(kind)))
+    if kind not in TYPES and kind not in AWS_SPECIFIC:
+        raise _Invalid(f"has Type {kind!r}; supported types are {', '.join(TYPES)} and "
+                       "the AWS-specific types (AWS::EC2::VPC::Id, List<AWS::EC2::Subnet::Id>, "
+                       "...)")
     for key in ("MinLength", "MaxLength"):
         if key in body and not _is_int(body[key]):
             raise _Invalid(f"{key} must be an integer")
@@ -97,7 +102,17 @@ def _typed(body: Mapping[str, Any], raw: str, origin: str) -> Any:
             raise fail("is not a number")
         _check_number(body, number, fail)
         return number
+    specific = element_type(kind)
+    if specific == kind:
+        _check_string(body, raw, fail)
+        _check_form(specific, raw, fail)
+        return raw
     items = [item.strip() for item in raw.split(",")] if raw.strip() else []
+    if specific is not None:
+        for item in items:
+            _check_allowed(body, item, fail)
+            _check_form(specific, item, fail)
+        return items
     if kind == "CommaDelimitedList":
         for item in items:
             _check_allowed(body, item, fail)
@@ -120,6 +135,12 @@ def _check_string(body: Mapping[str, Any], value: str, fail: Any) -> None:
         raise fail(f"is shorter than MinLength {body['MinLength']}")
     if "MaxLength" in body and len(value) > int(body["MaxLength"]):
         raise fail(f"is longer than MaxLength {body['MaxLength']}")
+
+
+def _check_form(kind: str, value: str, fail: Any) -> None:
+    problem = form_problem(kind, value)
+    if problem is not None:
+        raise fail(problem)
 
 
 def _check_number(body: Mapping[str, Any], value: float, fail: Any) -> None:

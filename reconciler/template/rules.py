@@ -10,8 +10,10 @@ them before a stack operation.
 
 Rule functions: ``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or``, ``Fn::Contains``,
 ``Fn::EachMemberEquals``, ``Fn::EachMemberIn``, over literals and ``Ref`` to
-parameters (long or short form). ``Fn::RefAll``, ``Fn::ValueOf`` and ``Fn::ValueOfAll``
-read AWS-specific parameter types, which the reconciler does not take: refused by name.
+parameters (long or short form), and ``Fn::RefAll`` (the values of every parameter of an
+AWS-specific type). ``Fn::ValueOf`` and ``Fn::ValueOfAll`` read attributes of the AWS
+resources such parameters name (a subnet's VPC), which rules, checked before anything is
+read from AWS, cannot: refused by name.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from typing import Any
 from reconciler.errors import Issue
 from reconciler.template.fragments import Declaration
 from reconciler.template.located import child_line, line_of
+from reconciler.template.parameter_types import element_type
 
 BOOLEAN = ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Fn::Contains",
            "Fn::EachMemberEquals", "Fn::EachMemberIn")
-UNSUPPORTED = ("Fn::RefAll", "Fn::ValueOf", "Fn::ValueOfAll")
+UNSUPPORTED = ("Fn::ValueOf", "Fn::ValueOfAll")
 
 
 class _RuleError(Exception):
@@ -39,12 +42,13 @@ class _Skip(Exception):
 
 
 def check_rules(declared: Mapping[str, Declaration], parameters: Mapping[str, Any],
-                ) -> list[Issue]:
+                types: Mapping[str, Any] | None = None) -> list[Issue]:
+    """``types``: each parameter's declared Type, for Fn::RefAll."""
     issues = []
     for name, decl in declared.items():
         try:
             issues += [Issue(decl.file, line, f"rule '{name}': {message}")
-                       for line, message in _check(decl, parameters)]
+                       for line, message in _check(decl, parameters, types or {})]
         except _RuleError as error:
             issues.append(Issue(decl.file, error.line, f"rule '{name}': {error.message}"))
         except _Skip:
@@ -52,7 +56,8 @@ def check_rules(declared: Mapping[str, Declaration], parameters: Mapping[str, An
     return issues
 
 
-def _check(decl: Declaration, parameters: Mapping[str, Any]) -> list[tuple[int, str]]:
+def _check(decl: Declaration, parameters: Mapping[str, Any], types: Mapping[str, Any],
+           ) -> list[tuple[int, str]]:
     body = decl.body
     if not isinstance(body, dict) or not isinstance(body.get("Assertions"), list):
         raise _RuleError(decl.line, "a rule takes Assertions (a list) and an optional "
@@ -61,7 +66,7 @@ def _check(decl: Declaration, parameters: Mapping[str, Any]) -> list[tuple[int, 
     if unknown:
         raise _RuleError(child_line(body, unknown[0], decl.line),
                          f"unknown key '{unknown[0]}'")
-    evaluate = _Evaluator(parameters)
+    evaluate = _Evaluator(parameters, types)
     if "RuleCondition" in body:
         line = child_line(body, "RuleCondition", decl.line)
         if not evaluate.truth(body["RuleCondition"], line):
@@ -81,8 +86,9 @@ def _check(decl: Declaration, parameters: Mapping[str, Any]) -> list[tuple[int, 
 
 
 class _Evaluator:
-    def __init__(self, parameters: Mapping[str, Any]):
+    def __init__(self, parameters: Mapping[str, Any], types: Mapping[str, Any]):
         self.parameters = parameters
+        self.types = types
 
     def truth(self, expression: Any, line: int) -> bool:
         line = line_of(expression, line)
@@ -91,8 +97,8 @@ class _Evaluator:
                                    f"({', '.join(BOOLEAN)})")
         ((function, arg),) = expression.items()
         if function in UNSUPPORTED:
-            raise _RuleError(line, f"{function} reads AWS-specific parameter types, which are "
-                                   "not supported")
+            raise _RuleError(line, f"{function} reads attributes of AWS resources, which rules "
+                                   "cannot read here")
         if function not in BOOLEAN:
             raise _RuleError(line, f"{function} is not a rule function (rule functions: "
                                    f"{', '.join(BOOLEAN)})")
@@ -124,15 +130,30 @@ class _Evaluator:
                 raise _Skip
             return self.value(found, line)
         if isinstance(value, dict):
-            ((function, _),) = value.items() if len(value) == 1 else (("?", None),)
+            ((function, arg),) = value.items() if len(value) == 1 else (("?", None),)
             if function in BOOLEAN:
                 return self.truth(value, line)
+            if function == "Fn::RefAll":
+                return self._ref_all(arg, line_of(value, line))
+            if function in UNSUPPORTED:
+                self.truth(value, line)  # raises, with the reason
             raise _RuleError(line_of(value, line), f"{function} cannot be used in Rules")
         if isinstance(value, list):
             return [self.value(item, line) for item in value]
         if isinstance(value, bool):
             return "true" if value else "false"
         return value if isinstance(value, str) else str(value)
+
+    def _ref_all(self, type_name: Any, line: int) -> list[Any]:
+        """Every value of the parameters of one AWS-specific type, in declaration order."""
+        if not isinstance(type_name, str) or element_type(type_name) is None:
+            raise _RuleError(line, "Fn::RefAll takes an AWS-specific parameter type "
+                                   f"(AWS::EC2::VPC::Id, ...), not {type_name!r}")
+        values = []
+        for name, declared_type in self.types.items():
+            if declared_type == type_name:
+                values.append(self.value({"Ref": name}, line))
+        return values
 
     @staticmethod
     def _operands(function: str, arg: Any, count: int, line: int) -> list[Any]:

@@ -131,9 +131,9 @@ def _is_boolean(_checker: Any, instance: Any) -> bool:
 
 
 def _is_string(_checker: Any, instance: Any) -> bool:
-    # CloudFormation turns a number written where a string goes into its text.
-    return isinstance(instance, str) or (
-        isinstance(instance, int | float) and not isinstance(instance, bool))
+    # CloudFormation turns a number or a boolean written where a string goes into its text
+    # (``Value: true`` of a load balancer attribute is "true").
+    return isinstance(instance, str | int | float)
 
 
 def _as_number(instance: Any) -> float | None:
@@ -169,7 +169,9 @@ def _to_number(instance: Any) -> Any:
 
 
 def _to_text(instance: Any) -> Any:
-    if isinstance(instance, int | float) and not isinstance(instance, bool):
+    if isinstance(instance, bool):
+        return "true" if instance else "false"
+    if isinstance(instance, int | float):
         return str(instance)
     return instance
 

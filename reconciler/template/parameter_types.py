@@ -1,0 +1,54 @@
+"""CloudFormation's AWS-specific parameter types (``AWS::EC2::VPC::Id``, ``List<...>``).
+
+Without a stack they mean what their value is: a string, or for ``List<...>`` a list of
+strings. CloudFormation also checks that the named resource exists in the account before
+a stack operation; the reconciler checks only the ID's form (``vpc-...``), and AWS refuses
+an ID that names nothing when a resource using it is created. ``AWS::SSM::Parameter::*``
+types (a value read from Parameter Store) are not among them: refused with the reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Type -> what its ID looks like (None: any text).
+SINGLE: dict[str, tuple[str, re.Pattern[str] | None]] = {
+    "AWS::EC2::AvailabilityZone::Name": ("an availability zone", re.compile(r"[a-z0-9-]+")),
+    "AWS::EC2::Image::Id": ("an AMI ID", re.compile(r"ami-[0-9a-f]+")),
+    "AWS::EC2::Instance::Id": ("an instance ID", re.compile(r"i-[0-9a-f]+")),
+    "AWS::EC2::KeyPair::KeyName": ("a key pair name", None),
+    "AWS::EC2::SecurityGroup::GroupName": ("a security group name", None),
+    "AWS::EC2::SecurityGroup::Id": ("a security group ID", re.compile(r"sg-[0-9a-f]+")),
+    "AWS::EC2::Subnet::Id": ("a subnet ID", re.compile(r"subnet-[0-9a-f]+")),
+    "AWS::EC2::Volume::Id": ("a volume ID", re.compile(r"vol-[0-9a-f]+")),
+    "AWS::EC2::VPC::Id": ("a VPC ID", re.compile(r"vpc-[0-9a-f]+")),
+    "AWS::Route53::HostedZone::Id": ("a hosted zone ID", re.compile(r"Z[0-9A-Z]+")),
+}
+LISTS = {f"List<{name}>": name for name in SINGLE if name != "AWS::EC2::KeyPair::KeyName"}
+AWS_SPECIFIC = (*SINGLE, *LISTS)
+
+
+def element_type(type_name: str) -> str | None:
+    """The AWS-specific type of one value of ``type_name`` (itself, or a list's item)."""
+    if type_name in SINGLE:
+        return type_name
+    return LISTS.get(type_name)
+
+
+def form_problem(type_name: str, value: str) -> str | None:
+    """Why ``value`` is not of the form of an AWS-specific type's value, or None."""
+    what, pattern = SINGLE[type_name]
+    if not value:
+        return f"is empty, and {type_name} needs {what}"
+    if pattern is not None and not pattern.fullmatch(value):
+        return f"is not {what} ({type_name})"
+    return None
+
+
+def refusal(type_name: str) -> str | None:
+    """Why a parameter type that CloudFormation knows is refused here, or None."""
+    if type_name.startswith("AWS::SSM::Parameter::"):
+        return (f"has Type {type_name!r}: reading parameter values from SSM Parameter Store "
+                "is not supported; give the value itself (Type String) or use a dynamic "
+                "reference '{{resolve:ssm:NAME}}' in the property")
+    return None
