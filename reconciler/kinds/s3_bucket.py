@@ -3,9 +3,8 @@ encryption, public access block, lifecycle, ownership controls, canned ACL, logg
 replication, object lock, website, notifications, transfer acceleration, CORS), one
 API pair each; shapes that are not the API's live in ``s3_bucket_settings``.
 
-Observe reads only the sub-resources the desired state declares, plus the tag set,
-which also proves the bucket exists: a bucket with two declared settings costs three calls.
-An unset sub-resource answers an error (NoSuchCORSConfiguration and kin): absent.
+Observe reads only the declared sub-resources plus the tag set, which proves the bucket
+exists (two declared settings: three calls); an unset one's error (NoSuchCORS...) is absent.
 """
 
 from __future__ import annotations
@@ -98,8 +97,7 @@ class S3Bucket(DeclaredKind):
     create_call = Call("CreateBucket", renames={"/BucketName": "Bucket"})
     delete_call = Call("DeleteBucket")
     gone_codes = ("NoSuchBucket",)
-    # A bucket made a moment ago can still answer NoSuchBucket to a sub-resource call; a
-    # log target's permission may come from its bucket policy, applied in the same pass.
+    # Just made, a bucket may answer NoSuchBucket; a log target's policy may be due this pass.
     transient_codes = {"NoSuchBucket": (), "InvalidTargetBucketForLogging": ("permissions",)}
     tag_calls = TagCalls("PutBucketTagging", "DeleteBucketTagging", result="TagSet")
     readers = {

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.template import cidr, dynamic_refs
+from reconciler.template.import_check import import_value_problems
 from reconciler.template.intrinsics import (
     CONDITION_FUNCTIONS,
     FUNCTIONS,
@@ -48,8 +49,7 @@ class Scope:
     # True when some file could not be read: its names are missing, so unknown names are
     # not reported (they would be noise hiding the real error).
     incomplete: bool = False
-    # Export names of the other trees sharing the state store; None: not known (no store).
-    exports: Mapping[str, Any] | None = None  # name -> state.exports.Exported
+    exports: Mapping[str, Any] | None = None  # other trees' exports by name; None: no store
 
 
 @dataclass
@@ -99,7 +99,7 @@ class IntrinsicCheck:
         elif name == "Fn::Cidr":
             self._cidr(arg, line, live)
         elif name == "Fn::ImportValue" and not self.in_condition:
-            self._import_value(arg, line, live)
+            self.problems += import_value_problems(IntrinsicCheck(self.scope), arg, line, live)
         elif name == "Fn::If" and not self.in_condition:
             self._if(arg, line, live)
         elif name == "Fn::If":
@@ -296,48 +296,12 @@ class IntrinsicCheck:
 
     def _get_azs(self, arg: Any, line: int, live: bool) -> None:
         if isinstance(arg, str) or arg is None:
-            # '' is this run's region (null too: AWS's own JSON samples write it so);
-            # another region is refused when resolved
-            return
+            return  # '' or null (AWS's JSON samples): this region; another refused later
         if function_name(arg) == "Ref":
             self.walk(arg, line, live)
             return
         self.problems.append((line, "Fn::GetAZs takes a region name, '' (this region) or "
                                     "!Ref AWS::Region"))
-
-    def _import_value(self, arg: Any, line: int, live: bool) -> None:
-        # As in CloudFormation: the name may use parameters, never resources (an import is
-        # known before anything of this tree exists).
-        inner = IntrinsicCheck(self.scope)
-        inner.walk(arg, line, live)
-        self.problems += inner.problems
-        if inner.dependencies:
-            self.problems.append((line, "Fn::ImportValue cannot depend on resources "
-                                        f"({', '.join(sorted(inner.dependencies))})"))
-            return
-        if isinstance(arg, dict | list) and function_name(arg) is None:
-            self.problems.append((line, "Fn::ImportValue takes an export name"))
-            return
-        name = self.static_text(arg) if live else None
-        if name is not None and self.scope.exports is not None and \
-                name not in self.scope.exports:
-            known = ", ".join(sorted(self.scope.exports)) or "none"
-            self.problems.append((line, f"Fn::ImportValue: no other tree of this state store "
-                                        f"exports '{name}' (exports: {known})"))
-
-    def static_text(self, arg: Any) -> str | None:
-        """A name known before anything runs: literal, or made of parameters only."""
-        if isinstance(arg, str | int | float) and not isinstance(arg, bool):
-            return as_text(arg, "Fn::ImportValue")
-        if function_name(arg) == "Ref" and isinstance(arg["Ref"], str):
-            value = self.scope.parameters.get(arg["Ref"])
-            return value if isinstance(value, str) else None
-        if function_name(arg) == "Fn::Sub" and isinstance(arg["Fn::Sub"], str):
-            parts = sub_parts(arg["Fn::Sub"])
-            values = [text if not variable else self.scope.parameters.get(text)
-                      for variable, text in parts]
-            return "".join(values) if all(isinstance(v, str) for v in values) else None
-        return None
 
     def _cidr(self, arg: Any, line: int, live: bool) -> None:
         if not (isinstance(arg, list) and len(arg) == 3):

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from reconciler.errors import Issue
 from reconciler.template.fragments import Declaration
+from reconciler.template.import_check import static_text
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
 from reconciler.template.located import child_line
 from reconciler.template.model import OutputDecl
@@ -68,7 +69,7 @@ def _check(decl: Declaration, scope: Scope) -> tuple[OutputDecl | None, list[tup
     if export_name is not None:
         check.walk(export_name, child_line(body, "Export", decl.line), live)
     problems += check.problems
-    known = check.static_text(export_name) if live and export_name is not None else None
+    known = static_text(scope, export_name) if live and export_name is not None else None
     if known is not None and scope.exports is not None and known in scope.exports:
         holder = getattr(scope.exports[known], "owner", None)
         by = f" (tree {holder})" if holder else ""
