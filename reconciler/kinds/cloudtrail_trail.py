@@ -12,9 +12,10 @@ from typing import Any
 
 import jmespath
 
+from reconciler.aws.kms_keys import kms_key_as_declared
 from reconciler.kinds import mapper
 from reconciler.kinds.base import Observation, Props, is_intrinsic
-from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, kms_key_as_declared
+from reconciler.kinds.declared import Call, DeclaredKind, TagCalls
 from reconciler.kinds.listing import Listing
 
 _UPDATE = "update_trail"

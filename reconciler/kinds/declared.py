@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from botocore.model import OperationModel
 
 from reconciler.aws.eventual import error_code, is_not_found
-from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG, same_identifier
+from reconciler.aws.normalize import LOGICAL_ID_TAG, OWNER_TAG
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import mapper
 from reconciler.kinds.base import Kind, Observation, Props, TransientError
@@ -109,11 +109,9 @@ class DeclaredKind(DeclaredTags, Kind):
     def generated_name(self, logical_id: str, owner: str) -> Props:
         name = self.generated_property or self.name_property()
         stem = self.generated_stem(logical_id, owner)
-        if name is None or stem is None:
-            return {}
-        suffix = "".join(secrets.choice(string.ascii_uppercase + string.digits)
-                         for _ in range(_SUFFIX))
-        return {name: f"{stem}-{suffix}"}
+        alphabet = string.ascii_uppercase + string.digits
+        suffix = "".join(secrets.choice(alphabet) for _ in range(_SUFFIX))
+        return {} if name is None or stem is None else {name: f"{stem}-{suffix}"}
 
     def generated_stem(self, logical_id: str, owner: str) -> str | None:
         """What every generated name of this resource starts with (before ``-SUFFIX``); None
@@ -376,30 +374,6 @@ _SUFFIX = 12  # random characters ending a generated name
 
 _THROTTLED = frozenset({"Throttling", "ThrottlingException", "RequestLimitExceeded",
                         "TooManyRequestsException"})
-
-
-def kms_key_as_declared(aws: Any, actual: Any, wanted: Any) -> Any:
-    """The KMS key AWS reports, in the declared spelling when both name the same key.
-
-    An ID and an ARN compare equal in the diff; an alias names a key only through KMS,
-    so one DescribeKey per alias resolves it (a key we cannot see compares as written).
-    """
-    if not (isinstance(wanted, str) and isinstance(actual, str)) or same_identifier(
-            actual, wanted) or "alias/" not in actual + wanted:
-        return actual
-
-    def key_arn(reference: str) -> str | None:
-        if "alias/" not in reference:
-            return reference
-        try:
-            return str(aws.client("kms").describe_key(KeyId=reference)["KeyMetadata"]["Arn"])
-        except ClientError as exc:
-            if is_not_found(exc):
-                return None
-            raise
-
-    have, want = key_arn(actual), key_arn(wanted)
-    return wanted if have and want and same_identifier(have, want) else actual
 
 
 def owned_by(tags: Mapping[str, str], owner: str, logical_id: str) -> bool:

@@ -19,12 +19,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws.eventual import error_code, is_not_found
+from reconciler.aws.kms_keys import kms_key_as_declared
 from reconciler.aws.normalize import tags_to_dict
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import dynamodb_table_checks as checks
 from reconciler.kinds import dynamodb_table_shape as shape
 from reconciler.kinds.base import Kind, Observation, Props, TransientError
-from reconciler.kinds.declared import kms_key_as_declared
 from reconciler.kinds.listing import Listing
 
 # Right after CreateTable, AWS may refuse PITR until continuous backups are set up.

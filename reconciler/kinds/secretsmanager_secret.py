@@ -23,6 +23,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from reconciler.aws.eventual import error_code
+from reconciler.aws.kms_keys import kms_key_as_declared
 from reconciler.aws.normalize import (
     LOGICAL_ID_TAG,
     OWNER_TAG,
@@ -33,7 +34,7 @@ from reconciler.aws.normalize import (
 from reconciler.errors import ReconcilerError
 from reconciler.kinds import secretsmanager_secret_value as secret_value
 from reconciler.kinds.base import Observation, Props
-from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, kms_key_as_declared, owned_by
+from reconciler.kinds.declared import Call, DeclaredKind, TagCalls, owned_by
 from reconciler.kinds.listing import Listing
 
 # CloudFormation's recovery window: a deleted secret can be restored for 30 days.
