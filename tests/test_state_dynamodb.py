@@ -1,6 +1,6 @@
-"""The DynamoDB store against the moto server over HTTP: history trimming as in the SQLite
-store (owner scoping is tested on both, in tests/test_state_store.py), the table created or
-refused, large rows kept under the 400 KB item limit, and writes fenced by the lease."""
+"""The DynamoDB store against the moto server over HTTP (owner scoping and history trimming
+are tested on both stores, in tests/test_state_store.py): the table created or refused,
+large rows kept under the 400 KB item limit, and writes fenced by the lease."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from reconciler.errors import ReconcilerError
 from reconciler.state import dynamodb_items as items
-from reconciler.state.base import Fenced, HistoryLimit, InventoryRow, StatusRow
+from reconciler.state.base import Fenced, InventoryRow, StatusRow
 from reconciler.state.dynamodb_store import DynamoStore
 from reconciler.state.open import open_store
 
@@ -42,30 +42,6 @@ def test_runs_changes_and_statuses_read_back_as_written(aws: Any) -> None:
     assert store.changes(run)[0]["diff"] == diff and store.changes(run)[1]["reason"] == "denied"
     [status] = store.statuses()
     assert (status.logical_id, status.blocked, status.diff) == ("A", True, diff)
-
-
-def test_history_is_trimmed_by_count_and_age(aws: Any) -> None:
-    store, other = open_store(TABLE, "a"), open_store(TABLE, "b")
-    ids = [store.start_run("plan", None) for _ in range(5)]
-    for run_id in ids:
-        store.record_change(run_id, "X", "AWS::S3::Bucket", "none", "success", None, [])
-    kept_elsewhere = other.start_run("plan", None)
-    assert store.trim_history(HistoryLimit(runs=2, days=30)) == 3
-    assert [r["id"] for r in store.runs()] == ids[:1:-1][:2]
-    assert store.changes(ids[0]) == [] and len(store.changes(ids[-1])) == 1
-    assert [r["id"] for r in other.runs()] == [kept_elsewhere]
-    _age_run(store, ids[-2], days=40)
-    assert store.trim_history(HistoryLimit(runs=10, days=30)) == 1
-    assert [r["id"] for r in store.runs()] == [ids[-1]]
-
-
-def _age_run(store: DynamoStore, run_id: int, days: float) -> None:
-    client = boto3.client("dynamodb")
-    key = {"pk": {"S": items.owner_pk(store.owner)}, "sk": {"S": items.run_sk(run_id)}}
-    data = items.decode(client.get_item(TableName=store.table, Key=key)["Item"])
-    data["started_at"] -= days * 86400
-    client.put_item(TableName=store.table,
-                    Item=items.encode(key["pk"]["S"], key["sk"]["S"], data, "run"))
 
 
 def test_large_rows_stay_under_the_item_limit(aws: Any) -> None:

@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import boto3
 import pytest
 
+from reconciler.state import dynamodb_items as items
 from reconciler.state.base import HistoryLimit, InventoryRow, StatusRow, Store
 from reconciler.state.open import open_store
 from reconciler.state.store import SCHEMA_VERSION, CorruptStore, StateStore
@@ -107,8 +109,24 @@ def test_a_store_from_a_newer_reconciler_is_refused(tmp_path: Path) -> None:
         StateStore(tmp_path)
 
 
-def test_history_is_trimmed_by_count_and_age(tmp_path: Path) -> None:
-    store, other = StateStore(tmp_path, "a"), StateStore(tmp_path, "b")
+def _age_run(store: Store, run_id: int, days: float) -> None:
+    """Make a recorded run ``days`` older, behind the store's back."""
+    if isinstance(store, StateStore):
+        with sqlite3.connect(store.path) as db:
+            db.execute("UPDATE runs SET started_at=started_at - ? WHERE id=?",
+                       (days * 86400, run_id))
+        return
+    client = boto3.client("dynamodb")
+    key = {"pk": {"S": items.owner_pk(store.owner)}, "sk": {"S": items.run_sk(run_id)}}
+    table = store.table  # type: ignore[attr-defined]
+    data = items.decode(client.get_item(TableName=table, Key=key)["Item"])
+    data["started_at"] -= days * 86400
+    client.put_item(TableName=table, Item=items.encode(key["pk"]["S"], key["sk"]["S"], data,
+                                                       "run"))
+
+
+def test_history_is_trimmed_by_count_and_age(store_at: Callable[[str], Store]) -> None:
+    store, other = store_at("a"), store_at("b")
     ids = [store.start_run("plan", None) for _ in range(5)]
     for run_id in ids:
         store.record_change(run_id, "X", "AWS::S3::Bucket", "none", "success", None, [])
@@ -117,8 +135,7 @@ def test_history_is_trimmed_by_count_and_age(tmp_path: Path) -> None:
     assert [r["id"] for r in store.runs()] == ids[:1:-1][:2]
     assert store.changes(ids[0]) == [] and len(store.changes(ids[-1])) == 1
     assert [r["id"] for r in other.runs()] == [kept_elsewhere]
-    with sqlite3.connect(tmp_path / "state.sqlite") as db:
-        db.execute("UPDATE runs SET started_at=started_at - 40 * 86400 WHERE id=?", (ids[-2],))
+    _age_run(store, ids[-2], days=40)
     assert store.trim_history(HistoryLimit(runs=10, days=30)) == 1
     assert [r["id"] for r in store.runs()] == [ids[-1]]
 
