@@ -18,6 +18,7 @@ import pytest
 
 from reconciler.daemon.source import GitSource, SourceError, SourceRevision
 from reconciler.daemon.source_auth import fetch_env, parse_remote, ssh_command
+from tests.git_http import answer_with_git
 
 GIT_ID = ["-c", "user.name=t", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"]
 
@@ -497,22 +498,7 @@ def http_remote(upstream: Upstream) -> Iterator[tuple[str, list[str | None]]]:
                 self.end_headers()
                 return
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            path, _, query = self.path.partition("?")
-            cgi = subprocess.run(["git", "http-backend"], input=body, capture_output=True, env={
-                "PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(upstream.bare.parent),
-                "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path, "QUERY_STRING": query,
-                "REQUEST_METHOD": self.command, "CONTENT_LENGTH": str(len(body)),
-                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-                "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-                "HTTP_GIT_PROTOCOL": self.headers.get("Git-Protocol", "")})
-            head, _, payload = cgi.stdout.partition(b"\r\n\r\n")
-            headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n") if line)
-            self.send_response(int(headers.pop("Status", "200").split()[0]))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            answer_with_git(self, upstream.bare.parent, body)
 
         do_POST = do_GET
 

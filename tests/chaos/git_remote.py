@@ -5,13 +5,12 @@ refuse (the repository's directory moved away: git's "not found"), reset connect
 
 from __future__ import annotations
 
-import os
-import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from tests.git_http import answer_with_git
 from tests.worker_harness import git
 
 OK, REFUSE, RESET, HANG = "ok", "refuse", "reset", "hang"
@@ -113,23 +112,6 @@ class ChaosRemote:
             do_POST = do_GET
 
             def _backend(self, body: bytes) -> None:
-                path, _, query = self.path.partition("?")
-                cgi = subprocess.run(["git", "http-backend"], input=body, capture_output=True,
-                                     env={
-                    "PATH": os.environ["PATH"], "GIT_PROJECT_ROOT": str(remote.bare.parent),
-                    "GIT_HTTP_EXPORT_ALL": "1", "PATH_INFO": path, "QUERY_STRING": query,
-                    "REQUEST_METHOD": self.command, "CONTENT_LENGTH": str(len(body)),
-                    "CONTENT_TYPE": self.headers.get("Content-Type", ""),
-                    "HTTP_CONTENT_ENCODING": self.headers.get("Content-Encoding", ""),
-                    "HTTP_GIT_PROTOCOL": self.headers.get("Git-Protocol", "")})
-                head, _, payload = cgi.stdout.partition(b"\r\n\r\n")
-                headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n")
-                               if ": " in line)
-                self.send_response(int(headers.pop("Status", "200").split()[0]))
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                answer_with_git(self, remote.bare.parent, body)
 
         return Handler
