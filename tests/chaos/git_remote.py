@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tests.git_http import answer_with_git
-from tests.worker_harness import git
+from tests.worker_harness import Remote, git
 
 OK, REFUSE, RESET, HANG = "ok", "refuse", "reset", "hang"
 GIT_FAULTS = (REFUSE, RESET, HANG)
@@ -21,14 +21,9 @@ class ChaosRemote:
     """A bare repository, a work tree that pushes to it, and the HTTP server in front."""
 
     def __init__(self, root: Path) -> None:
-        self.bare = root / "remote.git"
+        repository = Remote(root)  # the bare repository and the work tree pushing to it
+        self.bare, self.work = repository.bare, repository.work
         self.moved = root / "remote.git.moved-away"
-        self.work = root / "work"
-        self.bare.mkdir(parents=True)
-        git(self.bare, "init", "--bare", "-b", "main")
-        self.work.mkdir()
-        git(self.work, "init", "-b", "main")
-        git(self.work, "remote", "add", "origin", str(self.bare))
         self.mode = OK
         self.requests = 0
         self.hung = 0  # requests left unanswered
