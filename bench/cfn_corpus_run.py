@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -184,6 +185,8 @@ def cmd_run(directory: Path, only: str | None) -> None:
     rows = []
     started = time.monotonic()
     linted = lint_errors(paths)
+    # Templates take an AMI ID as a parameter: the server keeps its default images here.
+    os.environ["MOTO_EC2_LOAD_DEFAULT_AMIS"] = "true"
     with LocalAws(managed_policies=True) as server:
         account: dict[str, Any] | None = None
         for path in paths:

@@ -1,9 +1,11 @@
-"""What is particular to AWS::RDS::DBInstance (the contract suite covers its round trip).
+"""What is particular to AWS::RDS::DBInstance (the contract suite covers its round trips:
+an instance of an Aurora cluster, a standalone MySQL instance and a read replica).
 
 moto keeps no Performance Insights settings from CreateDBInstance and never reports
-PerformanceInsightsEnabled, and makes instances available at once: Performance Insights
-and Pending are tested with ``botocore.stub.Stubber``. The Retain default and Snapshot on
-an instance of a cluster run on moto.
+PerformanceInsightsEnabled, makes instances available at once and takes any engine
+version: Performance Insights, Pending and the major-version flag are tested with
+``botocore.stub.Stubber``. The Retain default, Snapshot (with and without a cluster), a
+restore from a snapshot, log exports and the validate refusals run on moto or offline.
 """
 
 from __future__ import annotations
@@ -73,10 +75,103 @@ def test_snapshot_on_an_instance_of_a_cluster_deletes_it_without_a_snapshot(
     assert boto3.client("rds").describe_db_snapshots()["DBSnapshots"] == []
 
 
-def test_an_instance_outside_a_cluster_is_refused_at_validate() -> None:
-    assert DBInstance.validate({"DBInstanceClass": "db.serverless"})[0][0] == \
-        "/DBClusterIdentifier"
-    assert DBInstance.validate({"DBClusterIdentifier": "c1"}) == []
+MYSQL = """
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    DeletionPolicy: {policy}
+    Properties:
+      DBInstanceIdentifier: ryuzen-test-mysql
+      Engine: mysql
+      DBInstanceClass: db.t3.micro
+      AllocatedStorage: "20"
+      MasterUsername: admin_user
+      MasterUserPassword: password-123456
+      {extra}
+"""
+
+
+def test_a_standalone_instance_with_snapshot_policy_keeps_a_final_snapshot(
+        stack: Stack) -> None:
+    stack.write("db.yaml", MYSQL.format(policy="Snapshot", extra=""))
+    assert stack.apply().code == 0
+    stack.write("db.yaml", "Resources: {}\n")
+    removed = stack.apply("--allow-empty")
+    assert removed.code == 0, removed.out + removed.err
+    assert _instances() == []
+    snapshots = boto3.client("rds").describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    assert [s["DBSnapshotIdentifier"].startswith("ryuzen-test-mysql-final-")
+            for s in snapshots] == [True]
+
+
+def test_an_instance_restored_from_a_snapshot_converges(stack: Stack) -> None:
+    """DBSnapshotIdentifier: RestoreDBInstanceFromDBSnapshot, then in sync; the snapshot,
+    write-only as in CloudFormation, is never compared."""
+    rds = boto3.client("rds")
+    rds.create_db_instance(DBInstanceIdentifier="old-db", Engine="postgres",
+                           DBInstanceClass="db.t3.micro", AllocatedStorage=20,
+                           MasterUsername="pg_admin", MasterUserPassword="password-123456")
+    rds.create_db_snapshot(DBInstanceIdentifier="old-db", DBSnapshotIdentifier="old-db-snap")
+    stack.write("db.yaml", """
+Resources:
+  Restored:
+    Type: AWS::RDS::DBInstance
+    DeletionPolicy: Delete
+    Properties:
+      DBInstanceIdentifier: restored-db
+      DBSnapshotIdentifier: old-db-snap
+      DBInstanceClass: db.t3.small
+      BackupRetentionPeriod: 3
+""")
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    restored = rds.describe_db_instances(DBInstanceIdentifier="restored-db")["DBInstances"][0]
+    assert (restored["Engine"], restored["MasterUsername"]) == ("postgres", "pg_admin")
+    assert restored["BackupRetentionPeriod"] == 3  # set by a modify after the restore
+    assert stack.plan().code == 0
+
+
+def test_log_exports_change_as_a_set(stack: Stack) -> None:
+    stack.write("db.yaml", MYSQL.format(policy="Delete",
+                                        extra="EnableCloudwatchLogsExports: [error]"))
+    assert stack.apply().code == 0
+    stack.write("db.yaml", MYSQL.format(policy="Delete",
+                                        extra="EnableCloudwatchLogsExports: [general, slowquery]"))
+    assert stack.plan().change("Db")["action"] == "update"
+    assert stack.apply().code == 0
+    exports = boto3.client("rds").describe_db_instances(
+        DBInstanceIdentifier="ryuzen-test-mysql")["DBInstances"][0]["EnabledCloudwatchLogsExports"]
+    assert sorted(exports) == ["general", "slowquery"]
+    assert stack.plan().code == 0
+
+
+def test_what_aws_refuses_is_refused_at_validate() -> None:
+    member = {"DBClusterIdentifier": "c1", "DBInstanceClass": "db.serverless",
+              "Engine": "aurora-postgresql"}
+    assert DBInstance.validate(member) == []
+    assert DBInstance.validate({**member, "MultiAZ": False}) == []  # AWS takes false
+    assert [p for p, _ in DBInstance.validate({**member, "AllocatedStorage": "20",
+                                               "MasterUsername": "u", "MultiAZ": True})] == \
+        ["/AllocatedStorage", "/MasterUsername", "/MultiAZ"]
+    assert [p for p, _ in DBInstance.validate({"Engine": "aurora-mysql",
+                                               "DBInstanceClass": "db.r6g.large"})] == \
+        ["/DBClusterIdentifier"]
+    mysql = {"Engine": "mysql", "DBInstanceClass": "db.t3.micro", "AllocatedStorage": "20"}
+    assert DBInstance.validate(mysql) == []
+    assert [p for p, _ in DBInstance.validate({"AllocatedStorage": "20"})] == \
+        ["/DBInstanceClass", "/Engine"]
+    replica = {"SourceDBInstanceIdentifier": "db1", "MasterUsername": "u", "DBName": "x"}
+    assert [p for p, _ in DBInstance.validate(replica)] == ["/MasterUsername", "/DBName"]
+    assert [p for p, _ in DBInstance.validate({**replica, "DBSnapshotIdentifier": "s",
+                                               "MasterUsername": None, "DBName": None})] == \
+        ["/DBSnapshotIdentifier"]
+    assert [p for p, _ in DBInstance.validate({**mysql, "MultiAZ": True,
+                                               "AvailabilityZone": "us-east-1a"})] == \
+        ["/AvailabilityZone"]
+    assert [p for p, _ in DBInstance.validate({**mysql, "KmsKeyId": "k"})] == ["/KmsKeyId"]
+    assert [p for p, _ in DBInstance.validate({**mysql, "MonitoringInterval": 60})] == \
+        ["/MonitoringRoleArn"]
+    assert DBInstance.validate({**mysql, "MonitoringInterval": 0}) == []
 
 
 # --- stubbed ------------------------------------------------------------------------------
@@ -141,3 +236,22 @@ def test_an_available_instance_is_ready_and_a_deleting_one_gone_stubbed() -> Non
         gone = kind.observe("w1", DESIRED)
     assert isinstance(ready, Observation) and ready.pending is None
     assert gone is None
+
+
+def test_a_new_major_version_is_sent_with_the_consent_flag_stubbed() -> None:
+    """Stubbed (moto takes any version): 8.0 to 8.4 is a major change for MySQL, 15.4 to
+    15.7 a minor one for PostgreSQL."""
+    mysql = {**_answer("available"), "Engine": "mysql", "EngineVersion": "8.0.35"}
+    client = _client()
+    with Stubber(client) as stub:
+        stub.add_response("modify_db_instance", {"DBInstance": mysql}, {
+            "DBInstanceIdentifier": "w1", "ApplyImmediately": True,
+            "AllowMajorVersionUpgrade": True, "EngineVersion": "8.4.3"})
+        stub.add_response("modify_db_instance", {"DBInstance": mysql}, {
+            "DBInstanceIdentifier": "w1", "ApplyImmediately": True, "EngineVersion": "15.7"})
+        kind = DBInstance(OneClient(client))
+        seen = Observation("w1", {"Engine": "mysql", "EngineVersion": "8.0.35"}, {}, {})
+        kind.update("w1", {"EngineVersion": "8.4.3"}, seen, frozenset({"EngineVersion"}))
+        pg = Observation("w1", {"Engine": "postgres", "EngineVersion": "15.4"}, {}, {})
+        kind.update("w1", {"EngineVersion": "15.7"}, pg, frozenset({"EngineVersion"}))
+        stub.assert_no_pending_responses()

@@ -272,9 +272,13 @@ class DeclaredKind(DeclaredTags, Kind):
 
     # --- create -----------------------------------------------------------------------------
 
+    def create_call_for(self, desired: Props) -> Call:
+        """The create call; a kind made several ways (a replica, a restore) picks here."""
+        return self.create_call
+
     def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
                ) -> Observation:
-        call = self.create_call
+        call = self.create_call_for(desired)
         model = self.operation(call.operation)
         members = model.input_shape.members
         args = {k: v for k, v in desired.items()

@@ -52,12 +52,63 @@ def generated_identifier(logical_id: str, owner: str, limit: int = 63) -> str:
     return f"{stem[: limit - len(suffix) - 1].rstrip('-')}-{suffix}"
 
 
+def major_version(version: str, engine: Any) -> str:
+    """PostgreSQL's major is its first number (15.4 of 15); the other engines' the first two
+    (MySQL 8.0.35 of 8.0, MariaDB 10.11.5 of 10.11, Aurora MySQL 8.0.mysql_aurora.3.04.0)."""
+    parts = version.split(".")
+    postgres = "postgres" in str(engine).lower() and parts[0].isdigit() and int(parts[0]) >= 10
+    return parts[0] if postgres else ".".join(parts[:2])
+
+
+def major_upgrade(declared: Any, actual: Any, engine: Any) -> bool:
+    """A change of major version (ModifyDB* then needs AllowMajorVersionUpgrade)."""
+    return isinstance(declared, str) and isinstance(actual, str) \
+        and major_version(declared, engine) != major_version(actual, engine)
+
+
+def log_exports_change(declared: Any, actual: Any) -> dict[str, list[str]]:
+    """CloudwatchLogsExportConfiguration: the log types to turn on and off."""
+    want, had = set(declared or ()), set(actual or ())
+    return {"EnableLogTypes": sorted(want - had), "DisableLogTypes": sorted(had - want)}
+
+
+def same_version(declared: Any, actual: Any) -> bool:
+    """A declared major or major.minor (``8.0``) is the version AWS picked within it."""
+    return isinstance(declared, str) and isinstance(actual, str) and (
+        actual == declared or actual.startswith(f"{declared}."))
+
+
 class RdsStatusKind(DeclaredKind):
     """A declared RDS kind with a status: pending while AWS works, an error when stuck."""
 
     status_member: ClassVar[str] = "Status"
     # JMESPath to the resource in the modify call's answer ("DBCluster").
     modified_result: ClassVar[str] = ""
+    # Names RDS keeps in lower case (an engine ``MySQL`` is answered ``mysql``).
+    case_insensitive: ClassVar[frozenset[str]] = frozenset()
+
+    def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
+               ) -> Observation:
+        """Sent with the engine in the lower case RDS keeps it in (AWS takes ``MySQL`` too;
+        the local server does not), read back as declared."""
+        engine = desired.get("Engine")
+        if not isinstance(engine, str) or engine == engine.lower():
+            return super().create(desired, tags, token)
+        observed = super().create({**desired, "Engine": engine.lower()}, tags, token)
+        if str(observed.properties.get("Engine", "")).lower() == engine.lower():
+            observed.properties["Engine"] = engine
+        return observed
+
+    def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
+        """As read, with a name RDS lowered and a version it completed spelled as declared."""
+        props = super().properties_from(resource, desired)
+        for key in self.case_insensitive & set(desired) & set(props):
+            have, want = props[key], desired[key]
+            if isinstance(have, str) and isinstance(want, str) and have.lower() == want.lower():
+                props[key] = want
+        if same_version(desired.get("EngineVersion"), props.get("EngineVersion")):
+            props["EngineVersion"] = desired["EngineVersion"]
+        return props
 
     def generated_name(self, logical_id: str, owner: str) -> Props:
         name = self.name_property()

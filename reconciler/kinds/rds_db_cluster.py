@@ -7,6 +7,9 @@ changes go in one ModifyDBCluster with ApplyImmediately. ``MasterUserPassword`` 
 write-only credential: sent at create (and by an update of another property, never
 compared). Data-bearing: removed from the tree it is orphaned (DeletionPolicy Retain)
 unless the policy says Delete, or Snapshot: deleted after a final cluster snapshot.
+``SnapshotIdentifier`` restores a cluster snapshot (RestoreDBClusterFromSnapshot; sent
+once, write-only as in CloudFormation); what the restore does not take follows in a
+ModifyDBCluster. ``EngineMode: serverless`` is Aurora Serverless v1 (``ScalingConfiguration``).
 """
 
 from __future__ import annotations
@@ -17,7 +20,12 @@ from typing import Any
 from reconciler.kinds.base import Observation, Props, is_intrinsic
 from reconciler.kinds.declared import Call
 from reconciler.kinds.listing import Listing
-from reconciler.kinds.rds_common import RdsStatusKind, tags_by_arn
+from reconciler.kinds.rds_common import (
+    RdsStatusKind,
+    log_exports_change,
+    major_upgrade,
+    tags_by_arn,
+)
 
 _MODIFY = "modify_cluster"
 
@@ -30,10 +38,16 @@ class DBCluster(RdsStatusKind):
         "StorageEncrypted", "KmsKeyId", "MasterUsername", "MasterUserPassword",
         "ManageMasterUserPassword", "DBSubnetGroupName", "VpcSecurityGroupIds",
         "BackupRetentionPeriod", "PreferredBackupWindow", "DeletionProtection",
-        "EnableIAMDatabaseAuthentication", "Port", "Tags",
+        "EnableIAMDatabaseAuthentication", "Port", "Tags", "DatabaseName", "EngineMode",
+        "ScalingConfiguration", "SnapshotIdentifier", "DBClusterParameterGroupName",
+        "PreferredMaintenanceWindow", "CopyTagsToSnapshot", "AutoMinorVersionUpgrade",
+        "EnableCloudwatchLogsExports", "EnableHttpEndpoint", "DeleteAutomatedBackups",
+        "MonitoringInterval", "MonitoringRoleArn",
     })
     # ModifyDBCluster takes neither (CloudFormation replaces the cluster).
     replace_on = frozenset({"Engine", "MasterUsername"})
+    case_insensitive = frozenset({"Engine", "DBSubnetGroupName", "DBClusterParameterGroupName",
+                                  "EngineMode"})
     identifier_paths = frozenset({"/KmsKeyId"})
     data_bearing = True
     supports_snapshot = True
@@ -41,16 +55,24 @@ class DBCluster(RdsStatusKind):
     service, identifier = "rds", "DBClusterIdentifier"
     read_call = Call("DescribeDBClusters", result="DBClusters[0]", renames={
         "/DBSubnetGroupName": "DBSubnetGroup",
-        "/EnableIAMDatabaseAuthentication": "IAMDatabaseAuthenticationEnabled"})
+        "/DBClusterParameterGroupName": "DBClusterParameterGroup",
+        "/EnableIAMDatabaseAuthentication": "IAMDatabaseAuthenticationEnabled",
+        "/EnableHttpEndpoint": "HttpEndpointEnabled",
+        "/EnableCloudwatchLogsExports": "EnabledCloudwatchLogsExports",
+        "/ScalingConfiguration": "ScalingConfigurationInfo"})
     property_paths = {"VpcSecurityGroupIds": "VpcSecurityGroups[].VpcSecurityGroupId",
                       "ManageMasterUserPassword": "MasterUserSecret != `null`"}
     create_call = Call("CreateDBCluster")
+    restore_call = Call("RestoreDBClusterFromSnapshot")
     delete_call = Call("DeleteDBCluster", {"SkipFinalSnapshot": True})
     writers = dict.fromkeys((
         "EngineVersion", "ServerlessV2ScalingConfiguration", "MasterUserPassword",
         "ManageMasterUserPassword", "VpcSecurityGroupIds", "BackupRetentionPeriod",
         "PreferredBackupWindow", "DeletionProtection", "EnableIAMDatabaseAuthentication",
-        "Port"), _MODIFY)
+        "Port", "ScalingConfiguration", "DBClusterParameterGroupName",
+        "PreferredMaintenanceWindow", "CopyTagsToSnapshot", "AutoMinorVersionUpgrade",
+        "EnableCloudwatchLogsExports", "EnableHttpEndpoint", "MonitoringInterval",
+        "MonitoringRoleArn"), _MODIFY)
     modified_result = "DBCluster"
     tag_calls = tags_by_arn("DBClusterArn", listed=False)
     gone_codes = ("DBClusterNotFoundFault",)
@@ -59,15 +81,31 @@ class DBCluster(RdsStatusKind):
     # Busy with another change (AWS: "DB cluster is not available for modification").
     transient_codes = {"InvalidDBClusterStateFault": ()}
 
+    def create_call_for(self, desired: Props) -> Call:
+        if desired.get("SnapshotIdentifier") not in (None, ""):
+            return self.restore_call
+        return self.create_call
+
     def modify_cluster(self, physical_id: str, values: Props,
                        observed: Observation | None) -> dict[str, Any]:
-        """One ModifyDBCluster, applied now; a new major version needs AWS's consent flag."""
+        """One ModifyDBCluster, applied now; a new major version needs AWS's consent flag,
+        log exports are a change set."""
+        have = observed.properties if observed else {}
         args: dict[str, Any] = {"ApplyImmediately": True}
-        have = (observed.properties if observed else {}).get("EngineVersion")
-        want = values.get("EngineVersion")
-        if isinstance(want, str) and isinstance(have, str) and _major(want) != _major(have):
+        values = dict(values)
+        if "EnableCloudwatchLogsExports" in values:
+            args["CloudwatchLogsExportConfiguration"] = log_exports_change(
+                values.pop("EnableCloudwatchLogsExports"),
+                have.get("EnableCloudwatchLogsExports"))
+        if major_upgrade(values.get("EngineVersion"), have.get("EngineVersion"),
+                         have.get("Engine")):
             args["AllowMajorVersionUpgrade"] = True
         return self.invoke(Call("ModifyDBCluster", args), physical_id, values)
+
+    def delete(self, physical_id: str, desired: Props) -> None:
+        with self.gone_is_done():
+            self.invoke(self.delete_call, physical_id, {
+                k: v for k, v in desired.items() if k == "DeleteAutomatedBackups"})
 
     def delete_with_snapshot(self, physical_id: str, desired: Props) -> None:
         """DeleteDBCluster keeping a final cluster snapshot ``<cluster>-final-<UTC time>``."""
@@ -93,11 +131,18 @@ class DBCluster(RdsStatusKind):
         if "MasterUserPassword" in props and props.get("ManageMasterUserPassword") is True:
             problems.append(("/MasterUserPassword", "declare MasterUserPassword or "
                                                     "ManageMasterUserPassword: true, not both"))
+        if props.get("SnapshotIdentifier") not in (None, ""):
+            problems += [(f"/{key}", f"{key} comes from the snapshot (SnapshotIdentifier): "
+                                     "leave it out")
+                         for key in ("MasterUsername", "MasterUserPassword",
+                                     "ManageMasterUserPassword")
+                         if props.get(key) not in (None, "")]
+        if props.get("EngineMode") == "serverless" \
+                and "ServerlessV2ScalingConfiguration" in props:
+            problems.append(("/ServerlessV2ScalingConfiguration", "EngineMode serverless "
+                                                                  "(v1) scales by "
+                                                                  "ScalingConfiguration"))
         return problems
-
-
-def _major(version: str) -> str:
-    return version.split(".")[0]
 
 
 def _number(value: Any) -> bool:

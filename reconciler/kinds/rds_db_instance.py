@@ -1,60 +1,142 @@
-"""AWS::RDS::DBInstance: a DB instance of an Aurora cluster (a db.serverless writer or reader).
+"""AWS::RDS::DBInstance: an RDS database (MySQL, PostgreSQL, MariaDB, Oracle, SQL Server), a
+read replica of one, one restored from a snapshot, or an instance of an Aurora cluster.
 
-Only instances in a cluster are managed (``DBClusterIdentifier`` is required): storage,
-credentials, engine version and backups are the cluster's. A no-drift observe costs one
-DescribeDBInstances (tags included); a lost CreateDBInstance reply is found by the
-instance's identifier. Pending while DBInstanceStatus is creating, modifying, ...;
-changes go in one ModifyDBInstance with ApplyImmediately. Data-bearing (default Retain).
-DeletionPolicy Snapshot takes no snapshot of an instance in a cluster, as in
-CloudFormation: the data lives in the cluster volume, which the cluster's own policy keeps.
+A no-drift observe costs one DescribeDBInstances (tags included). The instance is named by
+its identifier, so a lost create reply (no idempotency token) is found by name. How it is
+made follows the template, as in CloudFormation: ``SourceDBInstanceIdentifier`` makes a
+read replica (CreateDBInstanceReadReplica), ``DBSnapshotIdentifier`` restores a snapshot
+(RestoreDBInstanceFromDBSnapshot), otherwise CreateDBInstance; what that call does not
+take is set by a ModifyDBInstance after it. Both sources are write-only (CloudFormation
+never reads them back): they are sent once and not compared.
+
+Pending while DBInstanceStatus is creating, modifying, ...; changes go in one
+ModifyDBInstance with ApplyImmediately (a new major version with AWS's consent flag).
+An instance of an Aurora cluster takes storage, credentials, backups and network from
+the cluster: declaring those on it is refused at validate (see
+``rds_db_instance_checks``). Data-bearing (default Retain). DeletionPolicy Snapshot
+keeps a final DB snapshot of a standalone instance; an instance of a cluster has none of
+its own (its data is the cluster volume, which the cluster's own policy keeps).
 """
 
 from __future__ import annotations
 
-from reconciler.kinds.base import Props
+import time
+from typing import Any
+
+from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call
 from reconciler.kinds.listing import Listing
-from reconciler.kinds.rds_common import RdsStatusKind, tags_by_arn
+from reconciler.kinds.rds_common import (
+    RdsStatusKind,
+    log_exports_change,
+    major_upgrade,
+    tags_by_arn,
+)
+from reconciler.kinds.rds_db_instance_checks import problems
 
-_MODIFY = Call("ModifyDBInstance", {"ApplyImmediately": True})
+_MODIFY = "modify_instance"
+_IN_VPC = {"/VPCSecurityGroups": "VpcSecurityGroupIds"}
+# Properties ModifyDBInstance changes in place (CloudFormation: no replacement).
+_MODIFIABLE = (
+    "DBInstanceClass", "PubliclyAccessible", "EnablePerformanceInsights",
+    "PerformanceInsightsKMSKeyId", "PerformanceInsightsRetentionPeriod", "AllocatedStorage",
+    "MaxAllocatedStorage", "StorageType", "Iops", "StorageThroughput", "MultiAZ",
+    "EngineVersion", "LicenseModel", "MasterUserPassword", "ManageMasterUserPassword",
+    "VPCSecurityGroups", "DBParameterGroupName", "OptionGroupName", "BackupRetentionPeriod",
+    "PreferredBackupWindow", "PreferredMaintenanceWindow", "DeletionProtection",
+    "AutoMinorVersionUpgrade", "CopyTagsToSnapshot", "Port", "EnableIAMDatabaseAuthentication",
+    "MonitoringInterval", "MonitoringRoleArn", "CACertificateIdentifier", "PromotionTier",
+    "EnableCloudwatchLogsExports",
+)
 
 
 class DBInstance(RdsStatusKind):
     type_name = "AWS::RDS::DBInstance"
     listing = Listing("rds", "DescribeDBInstances", "DBInstances[].DBInstanceIdentifier")
     managed_properties = frozenset({
-        "DBInstanceIdentifier", "DBClusterIdentifier", "DBInstanceClass", "Engine",
-        "PubliclyAccessible", "EnablePerformanceInsights", "PerformanceInsightsKMSKeyId",
-        "PerformanceInsightsRetentionPeriod", "Tags",
+        "DBInstanceIdentifier", "DBClusterIdentifier", "Engine", "AvailabilityZone", "DBName",
+        "MasterUsername", "StorageEncrypted", "KmsKeyId", "DBSubnetGroupName",
+        "SourceDBInstanceIdentifier", "DBSnapshotIdentifier", "AllowMajorVersionUpgrade",
+        "DeleteAutomatedBackups", "Tags", *_MODIFIABLE,
     })
-    # ModifyDBInstance's Engine converts RDS Custom/Oracle instances, not an Aurora member.
-    replace_on = frozenset({"Engine"})
-    identifier_paths = frozenset({"/PerformanceInsightsKMSKeyId"})
+    # ModifyDBInstance's Engine converts RDS Custom/Oracle editions, and no call moves an
+    # instance to another zone: CloudFormation replaces for both.
+    replace_on = frozenset({"Engine", "AvailabilityZone"})
+    identifier_paths = frozenset({"/PerformanceInsightsKMSKeyId", "/KmsKeyId",
+                                  "/MonitoringRoleArn"})
+    case_insensitive = frozenset({"Engine", "DBSubnetGroupName", "DBParameterGroupName",
+                                  "OptionGroupName", "LicenseModel"})
     data_bearing = True
     supports_snapshot = True
 
     service, identifier = "rds", "DBInstanceIdentifier"
     status_member = "DBInstanceStatus"
-    read_call = Call("DescribeDBInstances", result="DBInstances[0]",
-                     renames={"/EnablePerformanceInsights": "PerformanceInsightsEnabled"})
-    create_call = Call("CreateDBInstance")
+    read_call = Call("DescribeDBInstances", result="DBInstances[0]", renames={
+        "/EnablePerformanceInsights": "PerformanceInsightsEnabled",
+        "/EnableIAMDatabaseAuthentication": "IAMDatabaseAuthenticationEnabled",
+        "/EnableCloudwatchLogsExports": "EnabledCloudwatchLogsExports"})
+    property_paths = {
+        "VPCSecurityGroups": "VpcSecurityGroups[].VpcSecurityGroupId",
+        "DBSubnetGroupName": "DBSubnetGroup.DBSubnetGroupName",
+        "DBParameterGroupName": "DBParameterGroups[0].DBParameterGroupName",
+        "OptionGroupName": "OptionGroupMemberships[0].OptionGroupName",
+        "Port": "Endpoint.Port",
+        "ManageMasterUserPassword": "MasterUserSecret != `null`",
+    }
+    create_call = Call("CreateDBInstance", renames=_IN_VPC)
+    replica_call = Call("CreateDBInstanceReadReplica", renames=_IN_VPC)
+    restore_call = Call("RestoreDBInstanceFromDBSnapshot", renames=_IN_VPC)
     delete_call = Call("DeleteDBInstance", {"SkipFinalSnapshot": True})
-    writers = dict.fromkeys((
-        "DBInstanceClass", "PubliclyAccessible", "EnablePerformanceInsights",
-        "PerformanceInsightsKMSKeyId", "PerformanceInsightsRetentionPeriod"), _MODIFY)
+    writers = dict.fromkeys(_MODIFIABLE, _MODIFY)
     modified_result = "DBInstance"
     tag_calls = tags_by_arn("DBInstanceArn", listed=False)
     gone_codes = ("DBInstanceNotFound", "DBInstanceNotFoundFault")
     attribute_paths = {"Endpoint": "Endpoint"}
-    transient_codes = {"InvalidDBInstanceState": (), "InvalidDBClusterStateFault": ()}
+    transient_codes = {"InvalidDBInstanceState": (), "InvalidDBInstanceStateFault": (),
+                       "InvalidDBClusterStateFault": ()}
+
+    def create_call_for(self, desired: Props) -> Call:
+        if desired.get("SourceDBInstanceIdentifier") is not None:
+            return self.replica_call
+        if desired.get("DBSnapshotIdentifier") is not None:
+            return self.restore_call
+        return self.create_call
+
+    def modify_instance(self, physical_id: str, values: Props,
+                        observed: Observation | None) -> dict[str, Any]:
+        """One ModifyDBInstance, applied now. Log exports are a change set (enable these,
+        disable those); a new major version needs AWS's consent flag."""
+        args: dict[str, Any] = {"ApplyImmediately": True}
+        have = observed.properties if observed else {}
+        values = dict(values)
+        if "EnableCloudwatchLogsExports" in values:
+            args["CloudwatchLogsExportConfiguration"] = log_exports_change(
+                values.pop("EnableCloudwatchLogsExports"),
+                have.get("EnableCloudwatchLogsExports"))
+        if major_upgrade(values.get("EngineVersion"), have.get("EngineVersion"),
+                         have.get("Engine")):
+            args["AllowMajorVersionUpgrade"] = True
+        renames = {**_IN_VPC, "/Port": "DBPortNumber"}
+        return self.invoke(Call("ModifyDBInstance", args, renames), physical_id, values)
 
     def delete_with_snapshot(self, physical_id: str, desired: Props) -> None:
-        """An instance of a cluster has no snapshot of its own (see the module docstring)."""
-        self.delete(physical_id, desired)
+        """A standalone instance is deleted after a final snapshot ``<id>-final-<UTC time>``;
+        one of a cluster has no snapshot of its own (see the module docstring)."""
+        if desired.get("DBClusterIdentifier") not in (None, ""):
+            self.delete(physical_id, desired)
+            return
+        final = f"{physical_id}-final-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}"
+        with self.gone_is_done():
+            self.invoke(Call("DeleteDBInstance", {"SkipFinalSnapshot": False,
+                                                  "FinalDBSnapshotIdentifier": final}),
+                        physical_id, {k: v for k, v in desired.items()
+                                      if k == "DeleteAutomatedBackups"})
+
+    def delete(self, physical_id: str, desired: Props) -> None:
+        with self.gone_is_done():
+            self.invoke(self.delete_call, physical_id, {
+                k: v for k, v in desired.items() if k == "DeleteAutomatedBackups"})
 
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
-        if props.get("DBClusterIdentifier") in (None, ""):
-            return [("/DBClusterIdentifier", "this reconciler manages DB instances of an Aurora "
-                                             "cluster: declare the cluster's DBClusterIdentifier")]
-        return []
+        return problems(props)
