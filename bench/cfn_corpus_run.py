@@ -143,11 +143,13 @@ OUTSIDE = {
         "resource attribute 'Description'", "must be alphanumeric",
         "All subnets must in the VPC", "needs exactly one of CidrIp",
         "has no value for [us-east-1", "does not match '^subnet-",
-        "'Role' is a required property"),
+        "'Role' is a required property", "instance belongs to an Aurora cluster",
+        # Aurora MySQL 1 (engine "aurora", MySQL 5.6) reached its end of life in 2023.
+        "Engine 'aurora' is not supported"),
     "needs what is outside the template": (
         "S3 Error Code: NoSuchBucket", "Fn::ImportValue", "NotFound) when calling",
         "Function not found", "InvalidVpc.Range", "ParameterNotFound",
-        "does not refer to a valid S3 bucket"),
+        "does not refer to a valid S3 bucket", "SnapshotNotFoundFault"),
     "moto lacks it": ("/SourceSelectionCriteria", "SourcePrefixListId", "S3OriginConfig",
                       "\"grants: "),
 }

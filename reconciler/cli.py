@@ -39,14 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _load_tree(settings: Settings, stack: ExitStack) -> Any:
+def _load_tree(settings: Settings, stack: ExitStack, rules_read_aws: bool = True) -> Any:
     """The validated tree; AWS (or --local's emulator) only if a condition needs a pseudo
-    parameter."""
+    parameter or a rule what a parameter names (``rules_read_aws``)."""
     from reconciler.runtime import Aws, PseudoParameters, load
 
     aws = Aws(settings.local, settings.state, stack)
     return load(settings.path, settings.parameters, PseudoParameters(
-        aws.clients, settings.stack, _exports_reader(settings, stack)))
+        aws.clients, settings.stack, _exports_reader(settings, stack), rules_read_aws))
 
 
 def _exports_reader(settings: Settings, stack: ExitStack) -> Callable[[], Any] | None:
@@ -142,7 +142,7 @@ def cmd_permissions(settings: Settings) -> int:
     from reconciler.template.intrinsics import functions_used
 
     with ExitStack() as stack:
-        _load_tree(settings, stack)
+        _load_tree(settings, stack, rules_read_aws=False)
     # Every declared type, even under a false Condition: a parameter can turn it on.
     template = merged_template(settings.path)
     resources = template.get("Resources", {})

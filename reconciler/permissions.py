@@ -24,6 +24,11 @@ ALWAYS = ("sts:GetCallerIdentity", "cloudtrail:LookupEvents", "tag:GetResources"
 # Dynamic references read their values at apply (decrypting with the key that protects them).
 FUNCTION_ACTIONS = {
     "Fn::GetAZs": ("ec2:DescribeAvailabilityZones",),
+    # Rule functions reading what a parameter names (aws.parameter_attributes).
+    "Fn::ValueOf": ("ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeNetworkAcls"),
+    "Fn::ValueOfAll": ("ec2:DescribeVpcs", "ec2:DescribeSubnets",
+                       "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls"),
     "{{resolve:secretsmanager}}": ("secretsmanager:GetSecretValue", "kms:Decrypt"),
     "{{resolve:ssm}}": ("ssm:GetParameter",),
     "{{resolve:ssm-secure}}": ("ssm:GetParameter", "kms:Decrypt"),

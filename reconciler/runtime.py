@@ -13,10 +13,16 @@ from typing import Any
 
 from reconciler.aws.clients import AwsClients, AwsUnreachable
 from reconciler.aws.dynamic_values import DynamicValues
+from reconciler.aws.parameter_attributes import ParameterAttributes
 from reconciler.engine.context import Kinds
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.registry import catalog
-from reconciler.template.intrinsics import AVAILABILITY_ZONES, EXPORTS, PSEUDO_PARAMETERS
+from reconciler.template.intrinsics import (
+    AVAILABILITY_ZONES,
+    EXPORTS,
+    PARAMETER_ATTRIBUTES,
+    PSEUDO_PARAMETERS,
+)
 from reconciler.template.loader import load_tree
 from reconciler.template.model import Template
 
@@ -35,7 +41,8 @@ class PseudoParameters(Mapping[str, Any]):
     starts for a tree whose conditions use no pseudo parameter."""
 
     def __init__(self, connect: Callable[[], AwsClients], stack_name: str = "reconciler",
-                 exports: Callable[[], Mapping[str, Any]] | None = None):
+                 exports: Callable[[], Mapping[str, Any]] | None = None,
+                 rules_read_aws: bool = True):
         self._connect = connect
         # Fn::ImportValue: the other trees' exports in the state store, read when first used.
         self._exports = functools.cache(exports) if exports is not None else None
@@ -43,6 +50,8 @@ class PseudoParameters(Mapping[str, Any]):
         # owner) and AWS::StackId an ARN made from it, the same in every run.
         self.stack_name = stack_name
         self._zones: tuple[str, ...] | None = None
+        # Fn::ValueOf in Rules; without it (``permissions``), such rules are not checked.
+        self._attributes = ParameterAttributes(connect) if rules_read_aws else None
         self._zones_lock = threading.Lock()  # resources are planned concurrently
 
     def __getitem__(self, key: str) -> Any:
@@ -59,6 +68,10 @@ class PseudoParameters(Mapping[str, Any]):
     def _value(self, key: str) -> Any:
         if key == AVAILABILITY_ZONES:
             return list(self._availability_zones())
+        if key == PARAMETER_ATTRIBUTES:
+            if self._attributes is None:
+                raise KeyError(key)
+            return self._attributes.read
         if key == EXPORTS:
             if self._exports is None:
                 raise KeyError(key)

@@ -118,3 +118,17 @@ def test_an_invalid_tree_is_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture
     code, out, err = permissions(capsys, str(tmp_path))
     assert code == 1 and out == ""
     assert f"{tmp_path}/bad.yaml:3:" in err
+
+
+def test_rules_reading_aws_add_the_describe_calls(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A rule's Fn::ValueOf reads the subnet a parameter names (aws/parameter_attributes)."""
+    (tmp_path / "one.yaml").write_text(
+        "Parameters:\n  Vpc: {Type: 'AWS::EC2::VPC::Id', Default: vpc-0a}\n"
+        "Rules:\n  R:\n    Assertions:\n"
+        "      - Assert: !Equals [!ValueOf [Vpc, Tags.team], data]\n" + KEY)
+    # Not checked here (the policy is for reading AWS, which this command does not).
+    code, policy, err = permissions(capsys, str(tmp_path))
+    assert code == 0, err
+    assert {"ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeNetworkAcls"} <= set(
+        policy["Statement"][0]["Action"])

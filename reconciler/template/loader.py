@@ -15,7 +15,7 @@ from reconciler.template.folding import fold_conditions
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
-from reconciler.template.intrinsics import EXPORTS, references
+from reconciler.template.intrinsics import EXPORTS, PARAMETER_ATTRIBUTES, references
 from reconciler.template.located import child_line, format_path, line_at, pointer_parts
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
@@ -55,7 +55,8 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
     declared = {name: resolved.values.get(name) for name in fragments.parameters}
     issues += check_rules(fragments.rules, declared, {
         name: decl.body.get("Type") if isinstance(decl.body, dict) else None
-        for name, decl in fragments.parameters.items()})
+        for name, decl in fragments.parameters.items()},
+        (pseudo or {}).get(PARAMETER_ATTRIBUTES) if fragments.rules else None)
     mappings, problems = check_mappings(fragments.mappings)
     issues += problems
     conditions, problems = evaluate_conditions(fragments.conditions, declared,

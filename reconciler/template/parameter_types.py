@@ -26,6 +26,25 @@ SINGLE: dict[str, tuple[str, re.Pattern[str] | None]] = {
 }
 LISTS = {f"List<{name}>": name for name in SINGLE if name != "AWS::EC2::KeyPair::KeyName"}
 AWS_SPECIFIC = (*SINGLE, *LISTS)
+# What the rule functions Fn::ValueOf / Fn::ValueOfAll read of the resource a value names
+# (CloudFormation's "supported attributes"; ``Tags.<key>`` is the value of one tag).
+RULE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "AWS::EC2::VPC::Id": ("DefaultNetworkAcl", "DefaultSecurityGroup", "Tags.<key>"),
+    "AWS::EC2::Subnet::Id": ("AvailabilityZone", "VpcId", "Tags.<key>"),
+    "AWS::EC2::SecurityGroup::Id": ("Tags.<key>",),
+}
+
+
+def rule_attribute_problem(type_name: str, attribute: str) -> str | None:
+    """Why Fn::ValueOf cannot read ``attribute`` of a value of ``type_name``, or None."""
+    element = element_type(type_name)
+    supported = RULE_ATTRIBUTES.get(element or "")
+    if supported is None:
+        return (f"rules read attributes of parameters of type "
+                f"{', '.join(RULE_ATTRIBUTES)} (or a List of them), not {type_name}")
+    if attribute in supported or (attribute.startswith("Tags.") and len(attribute) > 5):
+        return None
+    return f"{element} has no attribute {attribute!r} (attributes: {', '.join(supported)})"
 
 
 def element_type(type_name: str) -> str | None:

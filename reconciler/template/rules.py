@@ -10,25 +10,28 @@ them before a stack operation.
 
 Rule functions: ``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or``, ``Fn::Contains``,
 ``Fn::EachMemberEquals``, ``Fn::EachMemberIn``, over literals and ``Ref`` to
-parameters (long or short form), and ``Fn::RefAll`` (the values of every parameter of an
-AWS-specific type). ``Fn::ValueOf`` and ``Fn::ValueOfAll`` read attributes of the AWS
-resources such parameters name (a subnet's VPC), which rules, checked before anything is
-read from AWS, cannot: refused by name.
+parameters (long or short form), ``Fn::RefAll`` (the values of every parameter of an
+AWS-specific type), and ``Fn::ValueOf`` / ``Fn::ValueOfAll``: an attribute of the AWS
+resource such a parameter names (a subnet's VpcId, a VPC's tag). Those two read AWS (one
+Describe call per resource, ``attributes``): a tree whose rules use them is checked
+against the account at validate as at plan, as CloudFormation checks before a stack
+operation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.errors import Issue
 from reconciler.template.fragments import Declaration
 from reconciler.template.located import child_line, line_of
-from reconciler.template.parameter_types import element_type
+from reconciler.template.parameter_types import element_type, rule_attribute_problem
 
 BOOLEAN = ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or", "Fn::Contains",
            "Fn::EachMemberEquals", "Fn::EachMemberIn")
-UNSUPPORTED = ("Fn::ValueOf", "Fn::ValueOfAll")
+# (parameter type, resource ID, attribute) -> the attribute's value (None: no such tag).
+Attributes = Callable[[str, str, str], Any]
 
 
 class _RuleError(Exception):
@@ -42,13 +45,16 @@ class _Skip(Exception):
 
 
 def check_rules(declared: Mapping[str, Declaration], parameters: Mapping[str, Any],
-                types: Mapping[str, Any] | None = None) -> list[Issue]:
-    """``types``: each parameter's declared Type, for Fn::RefAll."""
+                types: Mapping[str, Any] | None = None,
+                attributes: Attributes | None = None) -> list[Issue]:
+    """``types``: each parameter's declared Type, for Fn::RefAll and Fn::ValueOf;
+    ``attributes``: what reads AWS for Fn::ValueOf (None: not available here)."""
     issues = []
     for name, decl in declared.items():
         try:
             issues += [Issue(decl.file, line, f"rule '{name}': {message}")
-                       for line, message in _check(decl, parameters, types or {})]
+                       for line, message in _check(decl, parameters, types or {},
+                                                   attributes)]
         except _RuleError as error:
             issues.append(Issue(decl.file, error.line, f"rule '{name}': {error.message}"))
         except _Skip:
@@ -57,7 +63,7 @@ def check_rules(declared: Mapping[str, Declaration], parameters: Mapping[str, An
 
 
 def _check(decl: Declaration, parameters: Mapping[str, Any], types: Mapping[str, Any],
-           ) -> list[tuple[int, str]]:
+           attributes: Attributes | None) -> list[tuple[int, str]]:
     body = decl.body
     if not isinstance(body, dict) or not isinstance(body.get("Assertions"), list):
         raise _RuleError(decl.line, "a rule takes Assertions (a list) and an optional "
@@ -66,7 +72,7 @@ def _check(decl: Declaration, parameters: Mapping[str, Any], types: Mapping[str,
     if unknown:
         raise _RuleError(child_line(body, unknown[0], decl.line),
                          f"unknown key '{unknown[0]}'")
-    evaluate = _Evaluator(parameters, types)
+    evaluate = _Evaluator(parameters, types, attributes)
     if "RuleCondition" in body:
         line = child_line(body, "RuleCondition", decl.line)
         if not evaluate.truth(body["RuleCondition"], line):
@@ -86,9 +92,11 @@ def _check(decl: Declaration, parameters: Mapping[str, Any], types: Mapping[str,
 
 
 class _Evaluator:
-    def __init__(self, parameters: Mapping[str, Any], types: Mapping[str, Any]):
+    def __init__(self, parameters: Mapping[str, Any], types: Mapping[str, Any],
+                 attributes: Attributes | None):
         self.parameters = parameters
         self.types = types
+        self.attributes = attributes
 
     def truth(self, expression: Any, line: int) -> bool:
         line = line_of(expression, line)
@@ -96,9 +104,6 @@ class _Evaluator:
             raise _RuleError(line, "an assertion or rule condition must be a rule function "
                                    f"({', '.join(BOOLEAN)})")
         ((function, arg),) = expression.items()
-        if function in UNSUPPORTED:
-            raise _RuleError(line, f"{function} reads attributes of AWS resources, which rules "
-                                   "cannot read here")
         if function not in BOOLEAN:
             raise _RuleError(line, f"{function} is not a rule function (rule functions: "
                                    f"{', '.join(BOOLEAN)})")
@@ -135,8 +140,10 @@ class _Evaluator:
                 return self.truth(value, line)
             if function == "Fn::RefAll":
                 return self._ref_all(arg, line_of(value, line))
-            if function in UNSUPPORTED:
-                self.truth(value, line)  # raises, with the reason
+            if function == "Fn::ValueOf":
+                return self._value_of(arg, line_of(value, line))
+            if function == "Fn::ValueOfAll":
+                return self._value_of_all(arg, line_of(value, line))
             raise _RuleError(line_of(value, line), f"{function} cannot be used in Rules")
         if isinstance(value, list):
             return [self.value(item, line) for item in value]
@@ -154,6 +161,47 @@ class _Evaluator:
             if declared_type == type_name:
                 values.append(self.value({"Ref": name}, line))
         return values
+
+    def _value_of(self, arg: Any, line: int) -> Any:
+        """The attribute of the resource a parameter names; for a List type, of each."""
+        name, attribute = self._operands("Fn::ValueOf", arg, 2, line)
+        if not isinstance(name, str) or name not in self.parameters:
+            raise _RuleError(line, f"Fn::ValueOf names parameter {name!r}, which is not "
+                                   "declared")
+        type_name = str(self.types.get(name))
+        value = self.value({"Ref": name}, line)
+        read = self._reader(type_name, attribute, line)
+        if isinstance(value, list):
+            return [read(item) for item in value]
+        return read(value)
+
+    def _value_of_all(self, arg: Any, line: int) -> list[Any]:
+        """The attribute of every resource named by the parameters of one type."""
+        type_name, attribute = self._operands("Fn::ValueOfAll", arg, 2, line)
+        read = self._reader(str(type_name), attribute, line)
+        found = []
+        for name, declared_type in self.types.items():
+            if declared_type == type_name:
+                value = self.value({"Ref": name}, line)
+                found += [read(item) for item in (value if isinstance(value, list)
+                                                  else [value])]
+        return found
+
+    def _reader(self, type_name: str, attribute: Any, line: int) -> Callable[[Any], Any]:
+        problem = rule_attribute_problem(type_name, str(attribute))
+        if problem is not None or not isinstance(attribute, str):
+            raise _RuleError(line, problem or f"an attribute name, not {attribute!r}")
+        if self.attributes is None:  # a command that reads nothing from AWS
+            raise _Skip
+        element = element_type(type_name) or type_name
+        reader = self.attributes
+
+        def read(resource_id: Any) -> Any:
+            try:
+                return reader(element, str(resource_id), attribute)
+            except LookupError as exc:  # the resource does not exist
+                raise _RuleError(line, str(exc)) from exc
+        return read
 
     @staticmethod
     def _operands(function: str, arg: Any, count: int, line: int) -> list[Any]:
