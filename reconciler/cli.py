@@ -39,14 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _load_tree(settings: Settings, stack: ExitStack, rules_read_aws: bool = True) -> Any:
+def _load_tree(settings: Settings, stack: ExitStack, reads_aws: bool = True) -> Any:
     """The validated tree; AWS (or --local's emulator) only if a condition needs a pseudo
-    parameter or a rule what a parameter names (``rules_read_aws``)."""
+    parameter, a rule what a parameter names or a parameter Parameter Store (``reads_aws``)."""
     from reconciler.runtime import Aws, PseudoParameters, load
 
     aws = Aws(settings.local, settings.state, stack)
     return load(settings.path, settings.parameters, PseudoParameters(
-        aws.clients, settings.stack, _exports_reader(settings, stack), rules_read_aws))
+        aws.clients, settings.stack, _exports_reader(settings, stack), reads_aws))
 
 
 def _exports_reader(settings: Settings, stack: ExitStack) -> Callable[[], Any] | None:
@@ -138,16 +138,16 @@ def _confirm(question: str) -> bool:
 
 def cmd_permissions(settings: Settings) -> int:
     from reconciler.output.render import merged_template
-    from reconciler.permissions import policy
+    from reconciler.permissions import parameter_reads, policy
     from reconciler.template.intrinsics import functions_used
 
     with ExitStack() as stack:
-        _load_tree(settings, stack, rules_read_aws=False)
+        _load_tree(settings, stack, reads_aws=False)
     # Every declared type, even under a false Condition: a parameter can turn it on.
     template = merged_template(settings.path)
     resources = template.get("Resources", {})
-    print(json.dumps(policy((r["Type"] for r in resources.values()),
-                            functions_used(template)), indent=2))
+    print(json.dumps(policy((r["Type"] for r in resources.values()), functions_used(template)
+                            | parameter_reads(template.get("Parameters"))), indent=2))
     return EXIT_OK
 
 

@@ -32,7 +32,16 @@ FUNCTION_ACTIONS = {
     "{{resolve:secretsmanager}}": ("secretsmanager:GetSecretValue", "kms:Decrypt"),
     "{{resolve:ssm}}": ("ssm:GetParameter",),
     "{{resolve:ssm-secure}}": ("ssm:GetParameter", "kms:Decrypt"),
+    # A parameter of type AWS::SSM::Parameter::Value<...> (aws.ssm_parameter_values).
+    "AWS::SSM::Parameter::Value": ("ssm:GetParameter",),
 }
+
+
+def parameter_reads(parameters: Any) -> set[str]:
+    """The FUNCTION_ACTIONS keys the template's parameter types read AWS for."""
+    types = [p.get("Type") for p in (parameters or {}).values() if isinstance(p, dict)]
+    return {"AWS::SSM::Parameter::Value" for t in types
+            if isinstance(t, str) and t.startswith("AWS::SSM::Parameter::Value<")}
 
 
 def actions_for(types: Iterable[str], functions: Iterable[str] = ()) -> list[str]:

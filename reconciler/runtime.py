@@ -14,6 +14,7 @@ from typing import Any
 from reconciler.aws.clients import AwsClients, AwsUnreachable
 from reconciler.aws.dynamic_values import DynamicValues
 from reconciler.aws.parameter_attributes import ParameterAttributes
+from reconciler.aws.ssm_parameter_values import SsmParameterValues
 from reconciler.engine.context import Kinds
 from reconciler.errors import ReconcilerError
 from reconciler.kinds.registry import catalog
@@ -22,6 +23,7 @@ from reconciler.template.intrinsics import (
     EXPORTS,
     PARAMETER_ATTRIBUTES,
     PSEUDO_PARAMETERS,
+    SSM_PARAMETERS,
 )
 from reconciler.template.loader import load_tree
 from reconciler.template.model import Template
@@ -42,7 +44,7 @@ class PseudoParameters(Mapping[str, Any]):
 
     def __init__(self, connect: Callable[[], AwsClients], stack_name: str = "reconciler",
                  exports: Callable[[], Mapping[str, Any]] | None = None,
-                 rules_read_aws: bool = True):
+                 reads_aws: bool = True):
         self._connect = connect
         # Fn::ImportValue: the other trees' exports in the state store, read when first used.
         self._exports = functools.cache(exports) if exports is not None else None
@@ -50,8 +52,10 @@ class PseudoParameters(Mapping[str, Any]):
         # owner) and AWS::StackId an ARN made from it, the same in every run.
         self.stack_name = stack_name
         self._zones: tuple[str, ...] | None = None
-        # Fn::ValueOf in Rules; without it (``permissions``), such rules are not checked.
-        self._attributes = ParameterAttributes(connect) if rules_read_aws else None
+        # Fn::ValueOf in Rules and Parameter Store parameter types; without them
+        # (``permissions``), such rules are not checked and such parameters are their names.
+        self._attributes = ParameterAttributes(connect) if reads_aws else None
+        self._ssm = SsmParameterValues(connect) if reads_aws else None
         self._zones_lock = threading.Lock()  # resources are planned concurrently
 
     def __getitem__(self, key: str) -> Any:
@@ -72,6 +76,10 @@ class PseudoParameters(Mapping[str, Any]):
             if self._attributes is None:
                 raise KeyError(key)
             return self._attributes.read
+        if key == SSM_PARAMETERS:
+            if self._ssm is None:
+                raise KeyError(key)
+            return self._ssm.read
         if key == EXPORTS:
             if self._exports is None:
                 raise KeyError(key)

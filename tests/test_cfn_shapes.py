@@ -159,8 +159,8 @@ def test_an_aws_specific_value_of_the_wrong_form_names_the_parameter(stack: Stac
            "ID (AWS::EC2::VPC::Id)" in result.err
     assert "t.yaml:4: parameter 'Subnets' value 'subnet-0a1b,sg-0a1b' (the Default) is not " \
            "a subnet ID (AWS::EC2::Subnet::Id)" in result.err
-    assert "t.yaml:5: parameter 'Ami' has Type 'AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>'" \
-           ": reading parameter values from SSM Parameter Store is not supported" in result.err
+    assert "t.yaml:5: parameter 'Ami' names Parameter Store parameter '/aws/ami' (the " \
+           "Default), which does not exist in this account and region" in result.err
 
 
 POLICY_BY_NAME = """

@@ -28,6 +28,9 @@ EXPORTS = "AWS::Exports"
 # And for the rule functions Fn::ValueOf / Fn::ValueOfAll: a callable ``(type, id,
 # attribute) -> value`` reading the named resource from AWS (aws.parameter_attributes).
 PARAMETER_ATTRIBUTES = "AWS::ParameterAttributes"
+# And for AWS::SSM::Parameter::Value<...> parameters: a callable ``name -> value`` reading
+# Parameter Store (aws.ssm_parameter_values).
+SSM_PARAMETERS = "AWS::SSMParameterValues"
 # What the engine records instead of a secret (engine.model.MASK): an export holding it has
 # no value to import.
 SENSITIVE_MASK = "(sensitive value)"

@@ -15,7 +15,12 @@ from reconciler.template.folding import fold_conditions
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
-from reconciler.template.intrinsics import EXPORTS, PARAMETER_ATTRIBUTES, references
+from reconciler.template.intrinsics import (
+    EXPORTS,
+    PARAMETER_ATTRIBUTES,
+    SSM_PARAMETERS,
+    references,
+)
 from reconciler.template.located import child_line, format_path, line_at, pointer_parts
 from reconciler.template.mappings import check_mappings
 from reconciler.template.model import ResourceDecl, Template
@@ -49,7 +54,8 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
     fragments, problems = merge(documents)
     issues += problems
 
-    resolved, problems = resolve_parameters(fragments.parameters, parameters)
+    resolved, problems = resolve_parameters(fragments.parameters, parameters,
+                                            (pseudo or {}).get(SSM_PARAMETERS))
     issues += [i for i in problems if not (incomplete and i.file == COMMAND_LINE)]
     # Every declared parameter is known by name, even one whose value is in error (None).
     declared = {name: resolved.values.get(name) for name in fragments.parameters}

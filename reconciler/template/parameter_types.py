@@ -1,10 +1,15 @@
-"""CloudFormation's AWS-specific parameter types (``AWS::EC2::VPC::Id``, ``List<...>``).
+"""CloudFormation's AWS-specific parameter types (``AWS::EC2::VPC::Id``, ``List<...>``) and
+the Parameter Store ones (``AWS::SSM::Parameter::Value<...>``).
 
 Without a stack they mean what their value is: a string, or for ``List<...>`` a list of
 strings. CloudFormation also checks that the named resource exists in the account before
 a stack operation; the reconciler checks only the ID's form (``vpc-...``), and AWS refuses
-an ID that names nothing when a resource using it is created. ``AWS::SSM::Parameter::*``
-types (a value read from Parameter Store) are not among them: refused with the reason.
+an ID that names nothing when a resource using it is created. An
+``AWS::SSM::Parameter::Value<T>`` parameter's value is the name of a Parameter Store
+parameter, whose value (of type ``T``) is read each time the tree is loaded, as
+CloudFormation reads it at each stack operation: a new AMI published under
+``/aws/service/...`` is picked up by the next plan. ``AWS::SSM::Parameter::Name`` is the
+name itself.
 """
 
 from __future__ import annotations
@@ -64,10 +69,25 @@ def form_problem(type_name: str, value: str) -> str | None:
     return None
 
 
+SSM_NAME = "AWS::SSM::Parameter::Name"
+_SSM_VALUE = re.compile(r"AWS::SSM::Parameter::Value<(.+)>")
+
+
+def ssm_value_type(type_name: str) -> str | None:
+    """``T`` of ``AWS::SSM::Parameter::Value<T>`` (``List<String>`` as CommaDelimitedList),
+    when it is a type a parameter may have; else None."""
+    match = _SSM_VALUE.fullmatch(type_name)
+    if match is None:
+        return None
+    inner = "CommaDelimitedList" if match.group(1) == "List<String>" else match.group(1)
+    return inner if inner in ("String", "CommaDelimitedList", *AWS_SPECIFIC) else None
+
+
 def refusal(type_name: str) -> str | None:
     """Why a parameter type that CloudFormation knows is refused here, or None."""
-    if type_name.startswith("AWS::SSM::Parameter::"):
-        return (f"has Type {type_name!r}: reading parameter values from SSM Parameter Store "
-                "is not supported; give the value itself (Type String) or use a dynamic "
-                "reference '{{resolve:ssm:NAME}}' in the property")
+    if type_name.startswith("AWS::SSM::Parameter::") and type_name != SSM_NAME \
+            and ssm_value_type(type_name) is None:
+        return (f"has Type {type_name!r}: a Parameter Store type takes String, "
+                "List<String>, CommaDelimitedList or an AWS-specific type "
+                "(AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>)")
     return None

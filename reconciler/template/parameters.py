@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import Issue
 from reconciler.template.fragments import Declaration
-from reconciler.template.parameter_types import AWS_SPECIFIC, element_type, form_problem, refusal
+from reconciler.template.parameter_types import (
+    AWS_SPECIFIC,
+    SSM_NAME,
+    element_type,
+    form_problem,
+    refusal,
+    ssm_value_type,
+)
 
 TYPES = ("String", "Number", "CommaDelimitedList", "List<Number>")
 KEYS = frozenset({
@@ -18,6 +25,9 @@ KEYS = frozenset({
 })
 # Issues about --parameter values have no template file to point at.
 COMMAND_LINE = "--parameter"
+# A Parameter Store parameter's name -> its value (aws.ssm_parameter_values); raises
+# LookupError when there is none, ValueError for a value these types cannot take.
+SsmValues = Callable[[str], str]
 
 
 class _Invalid(Exception):
@@ -31,8 +41,11 @@ class ResolvedParameters:
 
 
 def resolve_parameters(declared: Mapping[str, Declaration], overrides: Mapping[str, str],
+                       ssm: SsmValues | None = None,
                        ) -> tuple[ResolvedParameters, list[Issue]]:
-    """Typed value of every parameter: override, else Default."""
+    """Typed value of every parameter: override, else Default. A Parameter Store type's
+    value is read by ``ssm``; without it (a command that reads nothing from AWS) it is the
+    parameter's name."""
     issues = [
         Issue(COMMAND_LINE, 0, f"parameter '{name}' is given a value but no template declares it")
         for name in sorted(overrides) if name not in declared
@@ -51,7 +64,7 @@ def resolve_parameters(declared: Mapping[str, Declaration], overrides: Mapping[s
             else:
                 raise _Invalid(f"has no Default and no value was given "
                                f"(--parameter {name}=VALUE)")
-            values[name] = _typed(body, raw, origin)
+            values[name] = _typed(body, raw, origin, ssm)
         except _Invalid as problem:
             issues.append(Issue(decl.file, decl.line, f"parameter '{name}' {problem}"))
     return ResolvedParameters(values, frozenset(no_echo)), issues
@@ -66,7 +79,8 @@ def _check_declaration(body: Any) -> Mapping[str, Any]:
     kind = body.get("Type")
     if isinstance(kind, str) and refusal(kind):
         raise _Invalid(str(refusal(kind)))
-    if kind not in TYPES and kind not in AWS_SPECIFIC:
+    if kind not in TYPES and kind not in AWS_SPECIFIC and kind != SSM_NAME \
+            and ssm_value_type(str(kind)) is None:
         raise _Invalid(f"has Type {kind!r}; supported types are {', '.join(TYPES)} and "
                        "the AWS-specific types (AWS::EC2::VPC::Id, List<AWS::EC2::Subnet::Id>, "
                        "...)")
@@ -86,14 +100,19 @@ def _check_declaration(body: Any) -> Mapping[str, Any]:
     return body
 
 
-def _typed(body: Mapping[str, Any], raw: str, origin: str) -> Any:
+def _typed(body: Mapping[str, Any], raw: str, origin: str, ssm: SsmValues | None = None,
+           ) -> Any:
     kind = body["Type"]
     constraint = body.get("ConstraintDescription")
 
     def fail(message: str) -> _Invalid:
         return _Invalid(f"value {raw!r} {origin} {constraint or message}")
 
-    if kind == "String":
+    inner = ssm_value_type(kind)
+    if inner is not None:
+        _check_string(body, raw, fail)  # constraints are on the name
+        return _from_parameter_store(inner, raw, origin, ssm)
+    if kind in ("String", SSM_NAME):
         _check_string(body, raw, fail)
         return raw
     if kind == "Number":
@@ -125,6 +144,23 @@ def _typed(body: Mapping[str, Any], raw: str, origin: str) -> Any:
         _check_number(body, number, fail)
         numbers.append(number)
     return numbers
+
+
+def _from_parameter_store(inner: str, name: str, origin: str, ssm: SsmValues | None) -> Any:
+    if ssm is None:
+        return name if inner == "String" or element_type(inner) == inner else [name]
+    try:
+        value = ssm(name)
+    except LookupError:
+        raise _Invalid(f"names Parameter Store parameter {name!r} {origin}, which does not "
+                       "exist in this account and region") from None
+    except ValueError as problem:
+        raise _Invalid(f"names Parameter Store parameter {name!r} {origin}: {problem}"
+                       ) from None
+    try:
+        return _typed({"Type": inner}, value, f"(the value of {name})")
+    except _Invalid as problem:
+        raise _Invalid(f"reads {problem}") from None
 
 
 def _check_string(body: Mapping[str, Any], value: str, fail: Any) -> None:
