@@ -149,7 +149,8 @@ OUTSIDE = {
     "needs what is outside the template": (
         "S3 Error Code: NoSuchBucket", "Fn::ImportValue", "NotFound) when calling",
         "Function not found", "InvalidVpc.Range", "ParameterNotFound",
-        "does not refer to a valid S3 bucket", "SnapshotNotFoundFault"),
+        "does not refer to a valid S3 bucket", "SnapshotNotFoundFault",
+        "which does not exist in this account and region"),
     "moto lacks it": ("/SourceSelectionCriteria", "SourcePrefixListId", "S3OriginConfig",
                       "\"grants: "),
 }
