@@ -121,3 +121,29 @@ def test_before_any_store_validate_passes_and_plan_names_the_missing_export(
     assert result.code == 1
     assert "main.yaml:12: resource 'Table': Fn::ImportValue: no other tree of this state " \
            "store exports 'prod-shared-logs' (exports: none)" in result.err
+
+
+def test_an_export_another_tree_imports_cannot_be_dropped(stack: Stack) -> None:
+    """As CloudFormation refuses to delete an export in use: the exporting tree's plan and
+    apply fail naming the importer and change nothing, until the import is gone."""
+    network = _tree(stack, "network", NETWORK)
+    app = _tree(stack, "app", APP)
+    assert _run(stack, "apply", network, "network").code == 0
+    assert _run(stack, "apply", app, "app").code == 0
+    # The tier export goes, and the log group with its two exports.
+    _tree(stack, "network", NETWORK.split("Outputs:")[0].replace("Logs:", "Other:", 1)
+          .replace("/shared", "/other"))
+    for command in ("plan", "apply"):
+        refused = _run(stack, command, network, "network")
+        assert refused.code == 1, refused.out
+        assert "'prod-shared-logs' by app; 'prod-shared-logs-arn' by app; 'prod-tier' by " \
+               "app" in refused.err, refused.err
+    names = [g["logGroupName"] for g in boto3.client("logs").describe_log_groups()["logGroups"]]
+    assert names == ["/prod/shared"]  # nothing applied: no /prod/other, nothing deleted
+    # The app tree stops importing the tier; the tier export may go, the others not yet.
+    _tree(stack, "app", APP.replace("        - {Key: tier, Value: !ImportValue prod-tier}\n",
+                                    ""))
+    assert _run(stack, "apply", app, "app").code == 0
+    _tree(stack, "network", NETWORK.replace("  Tier:\n    Value: !Ref Tier\n"
+                                            "    Export: {Name: prod-tier}\n", ""))
+    assert _run(stack, "apply", network, "network").code == 0

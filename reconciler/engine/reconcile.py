@@ -14,8 +14,9 @@ from reconciler.engine.model import Action, Change, Plan, Result, Status
 from reconciler.engine.outputs import merged_with, resolve_outputs
 from reconciler.engine.pending import Holds
 from reconciler.engine.plan import Planner, Resolver
+from reconciler.errors import ReconcilerError
 from reconciler.state.base import StatusRow, Store
-from reconciler.state.exports import OUTPUTS_KEY
+from reconciler.state.exports import OUTPUTS_KEY, exports_in_use, record_imports
 from reconciler.template.model import Template
 
 
@@ -28,7 +29,18 @@ def plan(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
     result = planner.plan()
     attribute(result, attribution)
     result.outputs = resolve_outputs(planner)
+    _refuse_dropping_exports_in_use(store, result.outputs)
     return result
+
+
+def _refuse_dropping_exports_in_use(store: Store, outputs: dict[str, Any]) -> None:
+    in_use = exports_in_use(store, outputs)
+    if in_use:
+        named = "; ".join(f"'{name}' by {', '.join(owners)}" for name, owners in in_use.items())
+        raise ReconcilerError(
+            f"this tree stops exporting what other trees of the state store import "
+            f"(Fn::ImportValue): {named}. Remove those imports first (as CloudFormation "
+            "refuses to delete an export in use); nothing was applied")
 
 
 
@@ -56,8 +68,10 @@ def apply(template: Template, store: Store, kinds: Kinds, resolve: Resolver,
                       holds)
     result = planner.plan()
     attribute(result, attribution)
+    _refuse_dropping_exports_in_use(store, resolve_outputs(planner))
     if on_planned is not None:
         on_planned(result)
+    record_imports(store, template.imports)
     run_id = store.start_run(command, settings.revision)
     try:
         Applier(planner, store, run_id, listener, should_stop).apply()

@@ -44,3 +44,21 @@ def static_text(scope: Scope, arg: Any) -> str | None:
                   for variable, text in parts]
         return "".join(values) if all(isinstance(v, str) for v in values) else None
     return None
+
+
+def imported_names(scope: Scope, value: Any) -> set[str]:
+    """The export names ``value`` imports where they are known at load (conditions folded,
+    so both branches of an Fn::If left are counted: an import that may be in use is)."""
+    found: set[str] = set()
+    pending = [value]
+    while pending:
+        node = pending.pop()
+        if function_name(node) == "Fn::ImportValue":
+            name = static_text(scope, node["Fn::ImportValue"])
+            if name is not None:
+                found.add(name)
+        elif isinstance(node, dict):
+            pending += node.values()
+        elif isinstance(node, list):
+            pending += node
+    return found

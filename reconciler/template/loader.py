@@ -14,6 +14,7 @@ from reconciler.template.files import discover, read_fragment
 from reconciler.template.folding import fold_conditions
 from reconciler.template.fragments import Fragments, merge
 from reconciler.template.graph import check_resources
+from reconciler.template.import_check import imported_names
 from reconciler.template.intrinsic_check import IntrinsicCheck, Scope
 from reconciler.template.intrinsics import (
     EXPORTS,
@@ -106,7 +107,11 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
                     no_echo_parameters=resolved.no_echo,
                     warnings=_clear_text_secrets(resources, resolved.no_echo),
                     outputs=outputs,
-                    mappings={name: table for name, table in mappings.items() if table})
+                    mappings={name: table for name, table in mappings.items() if table},
+                    imports=frozenset().union(*(
+                        imported_names(scope, item) for item in (
+                            *(d.properties for d in resources.values()),
+                            *(o.value for o in outputs.values())))))
 
 
 def _excluded(entries: Mapping[str, ResourceEntry], fragments: Fragments,

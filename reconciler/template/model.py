@@ -81,6 +81,9 @@ class Template:
     outputs: dict[str, OutputDecl] = field(default_factory=dict)
     # Not errors, but worth knowing (``file:line: message``): printed by validate.
     warnings: list[str] = field(default_factory=list)
+    # Export names this tree imports (Fn::ImportValue), recorded so that the exporting tree
+    # cannot stop exporting one in use.
+    imports: frozenset[str] = frozenset()
 
 
 class ResourceLookup:
