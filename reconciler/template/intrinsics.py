@@ -25,12 +25,9 @@ AVAILABILITY_ZONES = "AWS::AvailabilityZones"
 # Likewise, for Fn::ImportValue: export name -> value, of the other trees sharing the state
 # store (reconciler.state.exports; values may be objects with owner/value attributes).
 EXPORTS = "AWS::Exports"
-# And for the rule functions Fn::ValueOf / Fn::ValueOfAll: a callable ``(type, id,
-# attribute) -> value`` reading the named resource from AWS (aws.parameter_attributes).
-PARAMETER_ATTRIBUTES = "AWS::ParameterAttributes"
-# And for AWS::SSM::Parameter::Value<...> parameters: a callable ``name -> value`` reading
-# Parameter Store (aws.ssm_parameter_values).
-SSM_PARAMETERS = "AWS::SSMParameterValues"
+# And the readers of Rules' Fn::ValueOf, ``(type, id, attribute) -> value``, and of
+# AWS::SSM::Parameter::Value<...> parameters, ``name -> value`` (in aws/).
+PARAMETER_ATTRIBUTES, SSM_PARAMETERS = "AWS::ParameterAttributes", "AWS::SSMParameterValues"
 # What the engine records instead of a secret (engine.model.MASK): an export holding it has
 # no value to import.
 SENSITIVE_MASK = "(sensitive value)"
