@@ -257,7 +257,19 @@ def _security_group() -> dict[str, str]:
                                                  Description="rules")["GroupId"]}
 
 
+def _peering() -> dict[str, str]:
+    """A VPC peered with two others (the second peering is where the drift moves a route)."""
+    ec2 = boto3.client("ec2")
+    vpcs = [ec2.create_vpc(CidrBlock=f"10.{n}.0.0/16")["Vpc"]["VpcId"] for n in (61, 62, 63)]
+    peerings = [ec2.create_vpc_peering_connection(VpcId=vpcs[0], PeerVpcId=peer)[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"] for peer in vpcs[1:]]
+    for peering in peerings:
+        ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=peering)
+    return {"VpcId": vpcs[0], "PeeringId": peerings[0], "SparePeeringId": peerings[1]}
+
+
 SETUP: dict[str, Callable[[], dict[str, str]]] = {
+    "peering": _peering,
     "spare-key": _spare_key,
     "security-group": _security_group,
     "rotation-function": _rotation_function,
