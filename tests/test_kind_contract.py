@@ -257,6 +257,14 @@ def _security_group() -> dict[str, str]:
                                                  Description="rules")["GroupId"]}
 
 
+def _peer_group() -> dict[str, str]:
+    """A VPC and a group in it, for a group whose rules name it."""
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.34.0.0/16")["Vpc"]["VpcId"]
+    return {"VpcId": vpc, "PeerGroupId": ec2.create_security_group(
+        GroupName="contract-peer", VpcId=vpc, Description="peer")["GroupId"]}
+
+
 def _peering() -> dict[str, str]:
     """A VPC peered with two others (the second peering is where the drift moves a route)."""
     ec2 = boto3.client("ec2")
@@ -270,6 +278,7 @@ def _peering() -> dict[str, str]:
 
 SETUP: dict[str, Callable[[], dict[str, str]]] = {
     "peering": _peering,
+    "peer-group": _peer_group,
     "spare-key": _spare_key,
     "security-group": _security_group,
     "rotation-function": _rotation_function,

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
+from reconciler.aws.clients import AwsClients
 from reconciler.kinds import ec2_security_group_rules as rules
 from reconciler.kinds.ec2_security_group import SecurityGroup
 from reconciler.kinds.ec2_security_group_ingress import SecurityGroupIngress
@@ -33,6 +34,10 @@ TO_PERMISSION = [
     ({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "DestinationSecurityGroupId": "sg-2"},
      True, {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
             "UserIdGroupPairs": [{"GroupId": "sg-2"}]}),
+    ({"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "SourceSecurityGroupId": "sg-2",
+      "SourceSecurityGroupOwnerId": "123456789012"}, False,
+     {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+      "UserIdGroupPairs": [{"GroupId": "sg-2", "UserId": "123456789012"}]}),
 ]
 
 
@@ -54,7 +59,7 @@ def test_a_permission_becomes_one_rule_per_peer() -> None:
     assert rules.from_permissions(permissions, egress=False) == [
         {**tcp, "CidrIp": "10.0.1.0/24", "Description": "a"},
         {**tcp, "CidrIp": "10.0.2.0/24"},
-        {**tcp, "SourceSecurityGroupId": "sg-1"},
+        {**tcp, "SourceSecurityGroupId": "sg-1", "SourceSecurityGroupOwnerId": "123"},
         {**tcp, "SourcePrefixListId": "pl-1"},
         {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"},
     ]
@@ -70,7 +75,8 @@ RECORDS = [
      {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}),
     ({"IsEgress": False, "IpProtocol": "udp", "FromPort": 53, "ToPort": 53,
       "ReferencedGroupInfo": {"GroupId": "sg-1", "UserId": "123"}},
-     {"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "SourceSecurityGroupId": "sg-1"}),
+     {"IpProtocol": "udp", "FromPort": 53, "ToPort": 53, "SourceSecurityGroupId": "sg-1",
+      "SourceSecurityGroupOwnerId": "123"}),
     ({"IsEgress": True, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
       "PrefixListId": "pl-1"},
      {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "DestinationPrefixListId": "pl-1"}),
@@ -89,6 +95,14 @@ SAME = [  # (declared, as AWS answers): one rule
      {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}),
     ({"IpProtocol": "all", "CidrIp": "0.0.0.0/0", "Description": ""},
      {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}),
+    # AWS answers every group peer's owner: read only where declared.
+    ({"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "SourceSecurityGroupId": "sg-1"},
+     {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "SourceSecurityGroupId": "sg-1",
+      "SourceSecurityGroupOwnerId": "123"}),
+    ({"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "SourceSecurityGroupId": "sg-1",
+      "SourceSecurityGroupOwnerId": "123"},
+     {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "SourceSecurityGroupId": "sg-1",
+      "SourceSecurityGroupOwnerId": "123"}),
 ]
 DIFFERENT = [
     ({"IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432, "CidrIp": "10.0.1.0/24"},
@@ -100,6 +114,10 @@ DIFFERENT = [
     ({"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "CidrIp": "10.0.1.0/24"},
      {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "CidrIp": "10.0.1.0/24",
       "Description": "added"}),
+    ({"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "SourceSecurityGroupId": "sg-1",
+      "SourceSecurityGroupOwnerId": "999"},
+     {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "SourceSecurityGroupId": "sg-1",
+      "SourceSecurityGroupOwnerId": "123"}),
 ]
 
 
@@ -123,6 +141,12 @@ def test_changes_revoke_authorize_and_describe_by_key() -> None:
     renamed = {**keep, "Description": "https"}
     assert rules.changes([keep, gone], [renamed, new], egress=True) == ([gone], [new], [renamed])
     assert rules.changes([keep], [{**keep, "IpProtocol": "6"}], egress=True) == ([], [], [])
+    peer = {"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "SourceSecurityGroupId": "sg-1",
+            "SourceSecurityGroupOwnerId": "123"}
+    elsewhere = {**peer, "SourceSecurityGroupOwnerId": "999"}
+    # Another owner is another peer: revoked and authorized again, never "described".
+    assert rules.changes([peer], [elsewhere], egress=False) == ([peer], [elsewhere], [])
+    assert rules.changes([peer], [rules.without_owner(peer)], egress=False) == ([], [], [])
 
 
 PROBLEMS = [
@@ -132,6 +156,8 @@ PROBLEMS = [
     ({"IpProtocol": "tcp", "CidrIp": "1.0.0.0/8"}, "needs FromPort and ToPort"),
     ({"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "SourceSecurityGroupName": "default"},
      "use SourceSecurityGroupId"),
+    ({"IpProtocol": "tcp", "FromPort": 1, "ToPort": 1, "CidrIp": "1.0.0.0/8",
+      "SourceSecurityGroupOwnerId": "123"}, "declare both"),
 ]
 
 
@@ -369,3 +395,48 @@ def test_the_emulator_refuses_a_group_in_a_vpc_that_does_not_exist(aws: Any) -> 
     assert made["GroupId"].startswith("sg-")
     groups = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]}])
     assert sorted(g["GroupName"] for g in groups["SecurityGroups"]) == ["default", "real"]
+
+
+OWNED = """
+Resources:
+  Network:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.33.0.0/16}
+  Proxy:
+    Type: AWS::EC2::SecurityGroup
+    Properties: {GroupDescription: proxy, VpcId: !Ref Network}
+  Database:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: database
+      VpcId: !Ref Network
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 5432, ToPort: 5432, SourceSecurityGroupId: !Ref Proxy,
+           SourceSecurityGroupOwnerId: !Ref AWS::AccountId}
+  ProxyFromItself:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties:
+      GroupId: !Ref Proxy
+      IpProtocol: "-1"
+      SourceSecurityGroupId: !GetAtt Proxy.GroupId
+      SourceSecurityGroupOwnerId: !Ref AWS::AccountId
+"""
+
+
+def test_a_group_peer_with_its_owner_as_eks_templates_write_it(stack: Stack) -> None:
+    """SourceSecurityGroupOwnerId inline and standalone: sent as the pair's UserId, read back
+    from UserIdGroupPairs[].UserId and ReferencedGroupInfo.UserId, no drift."""
+    stack.write("sg.yaml", OWNED)
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    plan = stack.plan()
+    assert plan.code == 0, plan.out
+    account = boto3.client("sts").get_caller_identity()["Account"]
+    db, proxy = plan.change("Database")["physical_id"], plan.change("Proxy")["physical_id"]
+    assert _group(db)["IpPermissions"][0]["UserIdGroupPairs"][0]["UserId"] == account
+    standalone = SecurityGroupIngress(AwsClients(region="us-east-1")).observe(
+        plan.change("ProxyFromItself")["physical_id"], {
+            "GroupId": proxy, "IpProtocol": "-1", "SourceSecurityGroupId": proxy,
+            "SourceSecurityGroupOwnerId": "000000000000"})
+    assert standalone is not None
+    assert standalone.properties["SourceSecurityGroupOwnerId"] == account

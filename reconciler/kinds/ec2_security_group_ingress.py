@@ -75,7 +75,9 @@ class SecurityGroupRule(DeclaredKind):
                  "resources)")]
 
     def rule(self, props: Props) -> rules.Rule:
-        return {k: props[k] for k in (*_FIELDS, *rules.peers(self.egress)) if k in props}
+        owner = () if self.egress else (rules.OWNER,)
+        return {k: props[k] for k in (*_FIELDS, *rules.peers(self.egress), *owner)
+                if k in props}
 
     def physical_id(self, props: Props) -> str | None:
         """The rule's content, unique in its group: what names it until its ID is known."""
@@ -107,10 +109,13 @@ class SecurityGroupRule(DeclaredKind):
     def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
         observed = {**rules.from_record(resource), "GroupId": resource.get("GroupId")}
         if rules.key(observed, self.egress) == rules.key(self.rule(desired), self.egress):
-            # The same rule: as declared (protocol "6" is "tcp"), the description as it is.
-            observed = {**{k: v for k, v in desired.items() if k != "Description"},
+            # The same rule: as declared (protocol "6" is "tcp"); description and owner as
+            # they are.
+            observed = {**{k: v for k, v in desired.items()
+                           if k not in ("Description", rules.OWNER)},
                         "GroupId": observed["GroupId"],
-                        "Description": observed.get("Description")}
+                        "Description": observed.get("Description"),
+                        rules.OWNER: observed.get(rules.OWNER)}
         return {k: observed.get(k) for k in {*desired, *_FIELDS, "GroupId"}
                 if k in desired or observed.get(k) is not None}
 
@@ -158,18 +163,20 @@ _READ = Call("DescribeSecurityGroupRules", id_member="SecurityGroupRuleIds",
              renames={"/CidrIp": "CidrIpv4", "/SourceSecurityGroupId": "ReferencedGroupInfo",
                       "/DestinationSecurityGroupId": "ReferencedGroupInfo",
                       "/SourcePrefixListId": "PrefixListId",
+                      "/SourceSecurityGroupOwnerId": "ReferencedGroupInfo",
                       "/DestinationPrefixListId": "PrefixListId"})
 # What the create call's IpPermissions carries (the static contract checks name it).
 _INTO_PERMISSIONS = {f"/{p}": "IpPermissions" for p in (
     "CidrIpv6", "SourceSecurityGroupId", "SourcePrefixListId", "DestinationSecurityGroupId",
-    "DestinationPrefixListId", "Description", "CidrIp", "FromPort", "ToPort", "IpProtocol")}
+    "DestinationPrefixListId", "Description", "CidrIp", "FromPort", "ToPort", "IpProtocol",
+    "SourceSecurityGroupOwnerId")}
 
 
 class SecurityGroupIngress(SecurityGroupRule):
     type_name = "AWS::EC2::SecurityGroupIngress"
     managed_properties = frozenset({"GroupId", "IpProtocol", "FromPort", "ToPort", "CidrIp",
                                     "CidrIpv6", "SourceSecurityGroupId", "SourcePrefixListId",
-                                    "Description"})
+                                    "SourceSecurityGroupOwnerId", "Description"})
     egress, direction = False, "Ingress"
     read_call = _READ
     create_call = Call("AuthorizeSecurityGroupIngress", renames={

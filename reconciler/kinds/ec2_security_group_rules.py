@@ -7,7 +7,10 @@ UserIdGroupPairs, PrefixListIds``) and DescribeSecurityGroupRules answers one re
 peer (``CidrIpv4``, ``ReferencedGroupInfo.GroupId``, ``PrefixListId``). A rule's *key* is
 what EC2 keeps unique in a group (protocol, ports, peer): protocol names and numbers
 alike (``-1``/``all``, ``6``/``tcp``), no ports for all traffic, ports as ints. The
-description is not part of the key: it changes in place.
+description is not part of the key: it changes in place. A group peer's owner
+(``SourceSecurityGroupOwnerId``, EC2's ``UserIdGroupPairs[].UserId`` and
+``ReferencedGroupInfo.UserId``) is not either: a group ID names one group in one account.
+AWS answers the owner of every group peer; it is read only where a rule declares it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ _PEERS = {
 INGRESS_PEERS = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourcePrefixListId")
 EGRESS_PEERS = ("CidrIp", "CidrIpv6", "DestinationSecurityGroupId", "DestinationPrefixListId")
 _PROTOCOLS = {"all": "-1", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+OWNER = "SourceSecurityGroupOwnerId"  # ingress only: CloudFormation's egress rules lack it
+_GROUP_PEERS = ("SourceSecurityGroupId", "DestinationSecurityGroupId")
 # AWS's rule in every new VPC group, revoked when the template declares egress rules.
 DEFAULT_EGRESS: Rule = {"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}
 
@@ -57,8 +62,8 @@ def key(rule: Rule, egress: bool) -> Key:
 
 
 def normalized(rule: Rule, egress: bool) -> Key:
-    """The key and the description: equal rules normalize alike."""
-    return (*key(rule, egress), rule.get("Description") or None)
+    """The key, the description and a declared owner: equal rules normalize alike."""
+    return (*key(rule, egress), rule.get("Description") or None, rule.get(OWNER))
 
 
 def to_permission(rule: Rule, egress: bool) -> dict[str, Any]:
@@ -74,6 +79,8 @@ def to_permission(rule: Rule, egress: bool) -> dict[str, Any]:
         item = {field: value}
         if rule.get("Description"):
             item["Description"] = rule["Description"]
+        if peer in _GROUP_PEERS and rule.get(OWNER) is not None:
+            item["UserId"] = rule[OWNER]
         out[listed] = [item]
     return out
 
@@ -93,6 +100,8 @@ def from_permissions(permissions: Iterable[dict[str, Any]] | None, egress: bool)
                 rule = {**base, peer: item.get(field)}
                 if item.get("Description"):
                     rule["Description"] = item["Description"]
+                if peer in _GROUP_PEERS and item.get("UserId") and not egress:
+                    rule[OWNER] = item["UserId"]
                 out.append(rule)
     return out
 
@@ -111,16 +120,30 @@ def from_record(record: dict[str, Any]) -> Rule:
             value = value.get(part) if isinstance(value, dict) else None
         if value is not None:
             rule[peer] = value
+    owner = (record.get("ReferencedGroupInfo") or {}).get("UserId")
+    if owner and not egress:
+        rule[OWNER] = owner
     if record.get("Description"):
         rule["Description"] = record["Description"]
     return rule
 
 
+def without_owner(rule: Rule) -> Rule:
+    return {k: v for k, v in rule.items() if k != OWNER}
+
+
 def as_declared(observed: list[Rule], declared: Iterable[Any], egress: bool) -> list[Rule]:
     """Observed rules, each one equal to a declared rule written as declared (so ``"6"``,
-    ``-1`` ports or a missing description never show as drift); the others as AWS has them."""
-    spelled = {normalized(d, egress): d for d in declared if isinstance(d, dict)}
-    return [spelled.get(normalized(rule, egress), rule) for rule in observed]
+    ``-1`` ports or a missing description never show as drift); the others as AWS has them,
+    the owner only where the rule of that key declares one."""
+    rules = [d for d in declared if isinstance(d, dict)]
+    spelled = {normalized(d, egress): d for d in rules}
+    owned = {key(d, egress) for d in rules if OWNER in d}
+    out = []
+    for rule in observed:
+        rule = rule if key(rule, egress) in owned else without_owner(rule)
+        out.append(spelled.get(normalized(rule, egress), rule))
+    return out
 
 
 def changes(current: list[Rule], desired: list[Rule], egress: bool,
@@ -128,10 +151,14 @@ def changes(current: list[Rule], desired: list[Rule], egress: bool,
     """(to revoke, to authorize, descriptions to update) taking ``current`` to ``desired``."""
     have = {key(r, egress): r for r in current}
     want = {key(r, egress): r for r in desired}
-    revoke = [r for k, r in have.items() if k not in want]
-    authorize = [r for k, r in want.items() if k not in have]
-    describe = [r for k, r in want.items() if k in have
-                and normalized(r, egress) != normalized(have[k], egress)]
+    # Another owner is another peer: the rule is made again (AWS checks the owner then).
+    moved = {k for k, r in want.items() if k in have and r.get(OWNER) is not None
+             and r.get(OWNER) != have[k].get(OWNER)}
+    revoke = [r for k, r in have.items() if k not in want or k in moved]
+    authorize = [r for k, r in want.items() if k not in have or k in moved]
+    describe = [r for k, r in want.items() if k in have and k not in moved
+                and normalized(without_owner(r), egress)
+                != normalized(without_owner(have[k]), egress)]
     return revoke, authorize, describe
 
 
@@ -141,6 +168,8 @@ def problems(rule: Any, egress: bool, at: str) -> list[tuple[str, str]]:
         return []
     found = [p for p in peers(egress) if p in rule]
     out: list[tuple[str, str]] = []
+    if OWNER in rule and "SourceSecurityGroupId" not in rule:
+        out.append((f"{at}/{OWNER}", "is the owner of SourceSecurityGroupId: declare both"))
     if "SourceSecurityGroupName" in rule:
         out.append((f"{at}/SourceSecurityGroupName", "names a default-VPC group; use "
                     "SourceSecurityGroupId"))
