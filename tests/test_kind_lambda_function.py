@@ -1,6 +1,7 @@
 """What is particular to AWS::Lambda::Function (the contract suite covers its round trip):
-code judged by SHA-256 (inline and from S3), environment and VPC drift over moto; a
-function Pending or InProgress, which moto never shows, with Stubber."""
+code judged by SHA-256 (inline and from S3), container images by URI, environment and VPC
+drift over moto; a function Pending or InProgress, which moto never shows, and an ImageConfig
+update, which moto ignores, with Stubber."""
 
 from __future__ import annotations
 
@@ -164,6 +165,9 @@ def test_a_generated_name_keeps_to_lambdas_64_characters() -> None:
     assert short.startswith("reconciler-Api-") and len(short) == 27
 
 
+IMAGE = "111122223333.dkr.ecr.us-east-1.amazonaws.com/hello-world:latest"
+
+
 @pytest.mark.parametrize(("props", "pointer"), [
     ({"Runtime": "java21", "Code": {"ZipFile": "x"}}, "/Code/ZipFile"),
     ({"Runtime": "python3.12", "Code": {"ZipFile": "x", "S3Bucket": "b", "S3Key": "k"}},
@@ -171,9 +175,86 @@ def test_a_generated_name_keeps_to_lambdas_64_characters() -> None:
     ({"Code": {"S3Bucket": "b"}}, "/Code"),
     ({"Code": {"ImageUri": "repo:tag"}}, "/Code/ImageUri"),
     ({"VpcConfig": {"SubnetIds": ["subnet-1"]}}, "/VpcConfig"),
+    ({"Runtime": "python3.12", "Code": {"ZipFile": "x"}}, "/Handler"),
+    ({"Handler": "i.h", "Code": {"ZipFile": "x"}}, "/Runtime"),
+    ({"Runtime": "python3.12", "Handler": "i.h", "Code": {"ZipFile": "x"},
+      "ImageConfig": {"Command": ["x"]}}, "/ImageConfig"),
+    ({"PackageType": "Image", "Code": {"ImageUri": IMAGE}, "Runtime": "python3.12"},
+     "/Runtime"),
+    ({"PackageType": "Image", "Code": {"ImageUri": IMAGE}, "Handler": "i.h"}, "/Handler"),
+    ({"PackageType": "Image", "Code": {"ImageUri": IMAGE}, "Layers": ["arn"]}, "/Layers"),
+    ({"PackageType": "Image", "Code": {"ZipFile": "x"}}, "/Code"),
+    ({"PackageType": "Image", "Code": {"ImageUri": IMAGE, "S3Key": "k"}}, "/Code"),
+    ({"PackageType": "Image", "Code": {"ImageUri": "docker.io/library/python:3"}},
+     "/Code/ImageUri"),
 ])
 def test_what_aws_refuses_is_refused_at_validate(props: dict[str, Any], pointer: str) -> None:
     assert pointer in [p for p, _ in LambdaFunction.validate(props)]
+
+
+@pytest.mark.parametrize("props", [
+    {"PackageType": "Image", "Code": {"ImageUri": IMAGE}, "ImageConfig": {"Command": ["a"]}},
+    {"PackageType": "Image", "Code": {"ImageUri": IMAGE.replace(":latest", "@sha256:" + "0" * 64)}},
+    {"PackageType": "Image", "Code": {"ImageUri": {"Fn::Sub": "${AWS::AccountId}.dkr..."}}},
+    {"Runtime": "python3.12", "Handler": "i.h", "Code": {"Fn::If": ["C", {}, {}]}},
+])
+def test_what_aws_takes_validates(props: dict[str, Any]) -> None:
+    assert LambdaFunction.validate(props) == []
+
+
+IMAGE_TREE = """
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - {Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}
+  Function:
+    Type: AWS::Lambda::Function
+    Metadata: {Reconciler: {AllowReplace: %s}}
+    Properties:
+      FunctionName: image-function
+      Role: !GetAtt Role.Arn
+      PackageType: %s
+      Code: %s
+      ImageConfig: {Command: [app.handler], WorkingDirectory: /var/task}
+"""
+
+
+def test_an_image_function_is_judged_by_its_uri_and_replaced_for_a_zip(stack: Stack) -> None:
+    """As the cfn-lint fixture writes it: no Runtime, no Handler. A new ImageUri is one
+    UpdateFunctionCode; PackageType is create-only (a replacement)."""
+    stack.write("f.yaml", IMAGE_TREE % ("false", "Image", f"{{ImageUri: {IMAGE}}}"))
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    assert stack.plan().code == 0
+    answer = _lambda().get_function(FunctionName="image-function")
+    assert answer["Code"]["ImageUri"] == IMAGE
+    assert answer["Configuration"]["PackageType"] == "Image"
+
+    v2 = IMAGE.replace(":latest", ":v2")
+    stack.write("f.yaml", IMAGE_TREE % ("false", "Image", f"{{ImageUri: {v2}}}"))
+    changed = stack.plan()
+    assert (changed.change("Function")["action"],
+            [d["path"] for d in changed.change("Function")["diff"]]) == ("update", ["/Code"])
+    assert stack.apply().code == 0
+    assert _lambda().get_function(FunctionName="image-function")["Code"]["ImageUri"] == v2
+    assert stack.plan().code == 0
+
+    # Out of band: another image deployed is drift, corrected.
+    _lambda().update_function_code(FunctionName="image-function", ImageUri=IMAGE)
+    assert stack.plan().change("Function")["status"] == "Drifted"
+    assert stack.apply().code == 0
+    assert stack.plan().code == 0
+
+    zipped = ("false", "Zip", '{ZipFile: "def handler(e, c): pass"}')
+    stack.write("f.yaml", (IMAGE_TREE % zipped).replace(
+        "      ImageConfig: {Command: [app.handler], WorkingDirectory: /var/task}\n",
+        "      Runtime: python3.12\n      Handler: index.handler\n"))
+    replacing = stack.plan()
+    assert replacing.change("Function")["action"] == "replace"
+    assert replacing.change("Function")["status"] == "Blocked"
 
 
 # --- Pending, with Stubber: moto makes functions Active and Successful at once -------------
@@ -247,3 +328,26 @@ def test_an_update_refused_while_another_is_in_progress_is_transient_stubbed() -
     with stub, pytest.raises(TransientError):
         kind.update("api", DESIRED, Observation("api", {**DESIRED, "MemorySize": 128}),
                     frozenset({"MemorySize"}))
+
+
+def test_image_config_is_updated_with_the_configuration_stubbed() -> None:
+    """moto keeps an image function's first ImageConfig whatever UpdateFunctionConfiguration
+    says; the call is checked against the service model here."""
+    kind, stub = _stubbed()
+    desired = {"FunctionName": "api", "PackageType": "Image", "Code": {"ImageUri": IMAGE},
+               "ImageConfig": {"Command": ["other.handler"]}}
+    observed = Observation("api", {**desired, "ImageConfig": {"Command": ["app.handler"]}})
+    stub.add_response("update_function_configuration", {"FunctionName": "api"}, {
+        "FunctionName": "api", "ImageConfig": {"Command": ["other.handler"]}})
+    stub.add_response("get_function", {
+        "Configuration": {"FunctionName": "api", "FunctionArn": ARN, "PackageType": "Image",
+                          "State": "Active", "LastUpdateStatus": "Successful",
+                          "ImageConfigResponse": {"ImageConfig": {
+                              "Command": ["other.handler"], "EntryPoint": []}}},
+        "Code": {"ImageUri": IMAGE}, "Tags": {}}, {"FunctionName": "api"})
+    with stub:
+        after = kind.update("api", desired, observed, frozenset({"ImageConfig"}))
+        stub.assert_no_pending_responses()
+    assert after is not None and after.pending is None
+    assert after.properties["Code"] == {"ImageUri": IMAGE}
+    assert after.properties["ImageConfig"]["Command"] == ["other.handler"]

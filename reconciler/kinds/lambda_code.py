@@ -56,6 +56,18 @@ def sha256(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
 
 
+def is_image(code: Any) -> bool:
+    """A container image (``Code.ImageUri``, PackageType Image): compared by its URI, as
+    GetFunction's ``Code.ImageUri`` answers it."""
+    return isinstance(code, dict) and isinstance(code.get("ImageUri"), str)
+
+
+def image_as_observed(code: dict[str, Any], deployed_uri: Any) -> Any:
+    if code.get("ImageUri") == deployed_uri:
+        return code
+    return f"deployed image {deployed_uri}"
+
+
 def is_inline(code: Any) -> bool:
     return isinstance(code, dict) and isinstance(code.get("ZipFile"), str | bytes)
 

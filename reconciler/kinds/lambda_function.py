@@ -1,8 +1,10 @@
-"""AWS::Lambda::Function: a zip-packaged function, its configuration, code and concurrency.
+"""AWS::Lambda::Function: a function (a zip package or a container image), its configuration,
+code and concurrency.
 
 A no-drift observe costs one GetFunction (configuration, tags and reserved concurrency
-in one answer). Code is judged by its SHA-256 against Lambda's CodeSha256 and never
-downloaded (see ``lambda_code``).
+in one answer). Zip code is judged by its SHA-256 against Lambda's CodeSha256 and never
+downloaded (see ``lambda_code``); an image by its URI (GetFunction's ``Code.ImageUri``).
+PackageType is create-only: from Zip to Image is a new function, as in CloudFormation.
 
 AWS works on a function after most calls: a new function (in a VPC, for minutes) is
 ``State Pending`` and every configuration or code update leaves ``LastUpdateStatus
@@ -16,6 +18,7 @@ function whose State is Failed is an error with AWS's StateReasonCode and StateR
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from reconciler.errors import ReconcilerError
@@ -29,7 +32,7 @@ from reconciler.kinds.listing import Listing
 _CONFIG = frozenset({
     "Role", "Handler", "Description", "Timeout", "MemorySize", "VpcConfig", "Environment",
     "Runtime", "DeadLetterConfig", "KmsKeyArn", "TracingConfig", "Layers", "EphemeralStorage",
-    "LoggingConfig",
+    "LoggingConfig", "ImageConfig",
 })
 _CODE = frozenset({"Code", "Architectures"})
 _CONFIGURE = Call("UpdateFunctionConfiguration")
@@ -47,7 +50,8 @@ class LambdaFunction(DeclaredKind):
         "FunctionName", "Runtime", "Handler", "Role", "Code", "MemorySize", "Timeout",
         "Environment", "VpcConfig", "KmsKeyArn", "Architectures",
         "ReservedConcurrentExecutions", "Layers", "TracingConfig", "DeadLetterConfig",
-        "EphemeralStorage", "LoggingConfig", "Description", "Tags",
+        "EphemeralStorage", "LoggingConfig", "Description", "PackageType", "ImageConfig",
+        "Tags",
     })
     # A variable added out of band is configuration nobody declared.
     exact_paths = frozenset({"/Environment/Variables"})
@@ -59,6 +63,7 @@ class LambdaFunction(DeclaredKind):
         "Code": "CodeSha256",  # compared by SHA-256 in properties_from
         "Layers": "Layers[].Arn",
         "ReservedConcurrentExecutions": "Concurrency.ReservedConcurrentExecutions",
+        "ImageConfig": "ImageConfigResponse.ImageConfig",
     }
     create_call = Call("CreateFunction")
     writers = {**dict.fromkeys(_CONFIG, _CONFIGURE), "Code": "update_code",
@@ -93,6 +98,7 @@ class LambdaFunction(DeclaredKind):
                 f"{resource.get('StateReasonCode') or 'unknown'}: "
                 f"{resource.get('StateReason') or 'no reason given'}")
         resource["Tags"] = answer.get("Tags") or {}
+        resource["ImageUri"] = (answer.get("Code") or {}).get("ImageUri")
         resource["Concurrency"] = answer.get("Concurrency") or {}
         return resource
 
@@ -105,6 +111,9 @@ class LambdaFunction(DeclaredKind):
 
     def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
         props = super().properties_from(resource, desired)
+        if lambda_code.is_image(desired.get("Code")):
+            props["Code"] = lambda_code.image_as_observed(desired["Code"], resource["ImageUri"])
+            return props
         props["Code"] = lambda_code.as_observed(
             desired.get("Code"), desired.get("Runtime", resource.get("Runtime")),
             resource.get("CodeSha256"), resource.get("Tags") or {})
@@ -117,7 +126,7 @@ class LambdaFunction(DeclaredKind):
         code = desired.get("Code") or {}
         api = {**desired, "Code": lambda_code.for_api(code, desired.get("Runtime"))}
         observed = super().create(api, tags, token)
-        if not lambda_code.is_inline(code):
+        if not lambda_code.is_inline(code) and not lambda_code.is_image(code):
             sha = self.client.get_function_configuration(
                 FunctionName=observed.physical_id)["CodeSha256"]
             self._record_s3(observed, code, sha)
@@ -151,12 +160,14 @@ class LambdaFunction(DeclaredKind):
         if not isinstance(code, dict):
             raise ReconcilerError(f"{physical_id}: no declared Code to deploy")
         args: dict[str, Any] = {k: v for k, v in lambda_code.for_api(code, runtime).items()
-                                if k in ("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion")}
+                                if k in ("ZipFile", "S3Bucket", "S3Key", "S3ObjectVersion",
+                                         "ImageUri")}
         if values.get("Architectures"):
             args["Architectures"] = values["Architectures"]
         with self.transients("UpdateFunctionCode"):
             answer = self.client.update_function_code(FunctionName=physical_id, **args)
-        if observed is not None and not lambda_code.is_inline(code):
+        if observed is not None and not lambda_code.is_inline(code) \
+                and not lambda_code.is_image(code):
             self._record_s3(observed, code, str(answer["CodeSha256"]))
 
     def put_concurrency(self, physical_id: str, values: Props, observed: Observation | None,
@@ -178,23 +189,59 @@ class LambdaFunction(DeclaredKind):
 
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        code = props.get("Code")
-        if isinstance(code, dict):
-            inline = "ZipFile" in code
-            s3 = "S3Bucket" in code or "S3Key" in code
-            if "ImageUri" in code:
-                problems.append(("/Code/ImageUri", "container images are not supported"))
-            if inline == s3:
-                problems.append(("/Code", "declare ZipFile, or S3Bucket and S3Key"))
-            elif s3 and not ("S3Bucket" in code and "S3Key" in code):
-                problems.append(("/Code", "S3 code needs both S3Bucket and S3Key"))
-            runtime = props.get("Runtime")
-            if inline and not is_intrinsic(runtime) and lambda_code.inline_file(runtime) is None:
-                problems.append(("/Code/ZipFile", "inline code needs a python or nodejs "
-                                                  "Runtime"))
+        problems = _package_problems(props)
         vpc = props.get("VpcConfig")
         if isinstance(vpc, dict) and bool(vpc.get("SubnetIds")) != bool(
                 vpc.get("SecurityGroupIds")):
             problems.append(("/VpcConfig", "SubnetIds and SecurityGroupIds go together"))
         return problems
+
+
+# An image Lambda takes: from Amazon ECR, by tag or digest.
+_ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/"
+                        r"[a-z0-9._/-]+(:[\w.-]+|@sha256:[0-9a-f]{64})$")
+
+
+def _package_problems(props: Props) -> list[tuple[str, str]]:
+    """What Lambda refuses about the package, and the local emulator accepts: an image needs
+    Code.ImageUri (an ECR image) and takes no Runtime, Handler or Layers; a zip needs Runtime
+    and Handler, and ZipFile or S3Bucket and S3Key."""
+    package = props.get("PackageType", "Zip")
+    if is_intrinsic(package):
+        return []
+    code = props.get("Code")
+    known = isinstance(code, dict) and not is_intrinsic(code)  # else: checked once resolved
+    if package == "Image":
+        problems = [(f"/{p}", "is not taken by an image function (PackageType Image)")
+                    for p in ("Runtime", "Handler", "Layers") if p in props]
+        return problems + (_image_problems(code) if known else [])
+    problems = [(f"/{p}", "is required for a zip function (PackageType Zip, the default)")
+                for p in ("Runtime", "Handler") if p not in props]
+    if "ImageConfig" in props:
+        problems.append(("/ImageConfig", "needs PackageType: Image"))
+    return problems + (_zip_problems(code, props.get("Runtime")) if known else [])
+
+
+def _image_problems(code: dict[str, Any]) -> list[tuple[str, str]]:
+    uri = code.get("ImageUri")
+    if uri is None or set(code) - {"ImageUri"}:
+        return [("/Code", "an image function's Code is ImageUri alone")]
+    if isinstance(uri, str) and not is_intrinsic(uri) and not _ECR_IMAGE.match(uri):
+        return [("/Code/ImageUri", "is not an Amazon ECR image "
+                 "(ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY:TAG or @sha256:DIGEST)")]
+    return []
+
+
+def _zip_problems(code: dict[str, Any], runtime: Any) -> list[tuple[str, str]]:
+    if "ImageUri" in code:
+        return [("/Code/ImageUri", "needs PackageType: Image")]
+    inline = "ZipFile" in code
+    s3 = "S3Bucket" in code or "S3Key" in code
+    if inline == s3:
+        return [("/Code", "declare ZipFile, or S3Bucket and S3Key")]
+    if s3 and not ("S3Bucket" in code and "S3Key" in code):
+        return [("/Code", "S3 code needs both S3Bucket and S3Key")]
+    if inline and runtime is not None and not is_intrinsic(runtime) \
+            and lambda_code.inline_file(runtime) is None:
+        return [("/Code/ZipFile", "inline code needs a python or nodejs Runtime")]
+    return []
