@@ -12,8 +12,10 @@ DescribeSecurityGroupRules leaves out the Description of a rule whose peer is a 
 group (AWS answers it for every rule), so such a rule's description would read as drift
 on every plan. Its check that a log target's bucket policy lets S3 logging write reads
 ``Principal.Service``, ``Action`` and ``Resource`` as single strings only, so a policy
-written with lists (as most are) is refused where AWS accepts it. These are fixed here,
-nothing else: everything else is moto as released.
+written with lists (as most are) is refused where AWS accepts it. ELBv2 drops a subnet
+mapping's addresses (a network load balancer's Elastic IP, private IPv4 or IPv6 address)
+and answers none in its AvailabilityZones, where AWS answers them as LoadBalancerAddresses.
+These are fixed here, nothing else: everything else is moto as released.
 
 Run as ``python -m reconciler.aws.local_server -H 127.0.0.1 -p PORT`` (moto_server's
 arguments).
@@ -122,6 +124,45 @@ def _log_target_policies_with_lists() -> None:
     FakeBucket._log_permissions_enabled_policy = staticmethod(allows_logging)  # type: ignore
 
 
+_ADDRESS_KEYS = ("AllocationId", "PrivateIPv4Address", "IPv6Address")
+
+
+def _load_balancer_addresses() -> None:
+    from moto.elbv2 import models
+
+    backend, balancer_class = models.ELBv2Backend, models.FakeLoadBalancer
+    if getattr(backend, "_reconciler_addresses", False):
+        return
+    create, set_subnets = backend.create_load_balancer, backend.set_subnets
+
+    def addresses(mappings: Any) -> dict[str, list[dict[str, str]]]:
+        return {str(m["SubnetId"]): [{k: str(m[k]) for k in _ADDRESS_KEYS if m.get(k)}]
+                for m in mappings or () if any(m.get(k) for k in _ADDRESS_KEYS)}
+
+    def zone(balancer: Any, subnet: Any) -> Any:
+        answer = models.AvailabilityZone(subnet)
+        answer.load_balancer_addresses = getattr(balancer, "_addresses", {}).get(subnet.id, [])
+        return answer
+
+    def create_load_balancer(self: Any, *args: Any, **kwargs: Any) -> Any:
+        balancer = create(self, *args, **kwargs)
+        balancer._addresses = addresses(kwargs.get("subnet_mappings"))
+        return balancer
+
+    def set_subnets_kept(self: Any, arn: str, subnets: list[str],
+                         subnet_mappings: list[dict[str, Any]]) -> Any:
+        set_subnets(self, arn, subnets, subnet_mappings)
+        balancer = self.load_balancers[arn]
+        balancer._addresses = addresses(subnet_mappings)
+        return [zone(balancer, subnet) for subnet in balancer.subnets]
+
+    backend.create_load_balancer = create_load_balancer  # type: ignore[method-assign]
+    backend.set_subnets = set_subnets_kept  # type: ignore[method-assign]
+    balancer_class.availability_zones = property(  # type: ignore[method-assign,assignment]
+        lambda self: [zone(self, subnet) for subnet in self.subnets])
+    backend._reconciler_addresses = True
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto.server import main as moto_main
 
@@ -129,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
     _security_groups_need_their_vpc()
     _describe_group_rule_descriptions()
     _log_target_policies_with_lists()
+    _load_balancer_addresses()
     moto_main(argv)
 
 

@@ -203,7 +203,8 @@ class Planner:
         if not entries:
             return planned
         change.status = Status.DRIFTED
-        replace = change.changed & kind.create_only()
+        replace = (change.changed & kind.create_only()) | kind.replacing(
+            props, obs.properties, change.changed)
         change.action = Action.REPLACE if replace else Action.UPDATE
         if change.adopt:
             change.reason = "adopting an existing resource (Adopt: true)"

@@ -198,6 +198,13 @@ class Kind:
         every logical ID in the template to its type and (unresolved) properties."""
         return []
 
+    def replacing(self, desired: Props, observed: Props, changed: frozenset[str],
+                  ) -> frozenset[str]:
+        """Changed properties that force a replacement in this case only (AWS changes them in
+        place in others), beyond ``create_only``: judged on the declared and observed values,
+        no AWS call."""
+        return frozenset()
+
     # --- identity ---------------------------------------------------------------------------
 
     def physical_id(self, props: Props) -> str | None:

@@ -1,4 +1,6 @@
-"""AWS::ElasticLoadBalancingV2::LoadBalancer: an application load balancer (ADR-007).
+"""AWS::ElasticLoadBalancingV2::LoadBalancer: an application load balancer (ADR-007), or a
+network load balancer with its subnet mappings (Elastic IPs, private addresses; see
+elbv2_subnet_mappings).
 
 A no-drift observe costs one DescribeLoadBalancers and one DescribeTags, plus
 DescribeLoadBalancerAttributes when LoadBalancerAttributes is declared (only the declared
@@ -16,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.errors import ReconcilerError
+from reconciler.kinds import elbv2_subnet_mappings as mappings
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call
 from reconciler.kinds.elbv2_common import ELBV2_TAGS, NamedByArn, attributes_as_declared
@@ -30,8 +33,8 @@ class LoadBalancer(NamedByArn):
     type_name = "AWS::ElasticLoadBalancingV2::LoadBalancer"
     listing = Listing("elbv2", "DescribeLoadBalancers", "LoadBalancers[].LoadBalancerArn")
     managed_properties = frozenset({
-        "Name", "Type", "Scheme", "Subnets", "SecurityGroups", "IpAddressType",
-        "LoadBalancerAttributes", "Tags",
+        "Name", "Type", "Scheme", "Subnets", "SubnetMappings", "SecurityGroups",
+        "IpAddressType", "LoadBalancerAttributes", "Tags",
     })
     # CloudFormation documents SecurityGroups as a return value too.
     extra_attributes = frozenset({"SecurityGroups"})
@@ -40,7 +43,8 @@ class LoadBalancer(NamedByArn):
     read_call = Call("DescribeLoadBalancers", id_member="LoadBalancerArns",
                      result="LoadBalancers[0]", renames={"/Name": "LoadBalancerName"})
     by_name = Call("DescribeLoadBalancers", result="LoadBalancers[0].LoadBalancerArn")
-    property_paths = {"Subnets": "AvailabilityZones[].SubnetId"}
+    property_paths = {"Subnets": "AvailabilityZones[].SubnetId",
+                      "SubnetMappings": "AvailabilityZones"}  # cut in properties_from
     create_call = Call("CreateLoadBalancer")
     created_id = "LoadBalancers[0].LoadBalancerArn"
     delete_call = Call("DeleteLoadBalancer")
@@ -48,6 +52,7 @@ class LoadBalancer(NamedByArn):
     readers = {"LoadBalancerAttributes": "read_attributes"}
     writers = {
         "Subnets": Call("SetSubnets"),
+        "SubnetMappings": Call("SetSubnets"),
         "SecurityGroups": Call("SetSecurityGroups"),
         "IpAddressType": Call("SetIpAddressType"),
         "LoadBalancerAttributes": Call(
@@ -62,13 +67,34 @@ class LoadBalancer(NamedByArn):
     def validate(cls, props: Props) -> list[tuple[str, str]]:
         """What AWS refuses and the local emulator accepts: an application load balancer in
         fewer than two subnets (AWS wants two zones; the schema refuses a subnet twice)."""
-        subnets = props.get("Subnets")
-        if props.get("Type", "application") != "application" or not isinstance(subnets, list):
-            return []
-        if len(subnets) < 2:
-            return [("/Subnets", "an application load balancer needs subnets in at least two "
-                                 "availability zones")]
-        return []
+        found = mappings.problems(props)
+        if "Subnets" not in props and "SubnetMappings" not in props:
+            found.append(("", "declare Subnets or SubnetMappings"))
+        if props.get("Type", "application") != "application":
+            return found
+        for prop in ("Subnets", "SubnetMappings"):
+            subnets = props.get(prop)
+            if isinstance(subnets, list) and len(subnets) < 2:
+                found.append((f"/{prop}", "an application load balancer needs subnets in at "
+                                          "least two availability zones"))
+        return found
+
+    def replacing(self, desired: Props, observed: Props, changed: frozenset[str],
+                  ) -> frozenset[str]:
+        """A network load balancer's subnet that stays with other addresses: replaced."""
+        if "SubnetMappings" not in changed or desired.get("Type") in (None, "application"):
+            return frozenset()
+        kept = mappings.readdressed(desired.get("SubnetMappings"),
+                                    observed.get("SubnetMappings"))
+        return frozenset({"SubnetMappings"}) if kept else frozenset()
+
+    def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
+        props = super().properties_from(resource, desired)
+        props.pop("SubnetMappings", None)
+        if "SubnetMappings" in desired:
+            props["SubnetMappings"] = mappings.as_declared(resource.get("AvailabilityZones"),
+                                                           desired["SubnetMappings"])
+        return props
 
     def observe(self, physical_id: str, desired: Props) -> Observation | None:
         observed = super().observe(physical_id, desired)
