@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from reconciler.kinds import elbv2_subnet_mappings as mappings
 from reconciler.kinds.elbv2_load_balancer import LoadBalancer
@@ -150,3 +151,16 @@ def test_a_network_load_balancer_with_elastic_ips(stack: Stack) -> None:
     new_arn = after.change("Balancer")["physical_id"]
     assert new_arn != arn
     assert _zones(new_arn) == {ids["SubnetA"]: ids["AddressC"], ids["SubnetB"]: ids["AddressB"]}
+
+
+def test_the_emulator_refuses_two_subnets_of_one_zone_as_aws_does(aws: Any) -> None:
+    """reconciler/aws/local_server.py: moto as released makes such a load balancer."""
+    ec2 = boto3.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.53.0.0/16")["Vpc"]["VpcId"]
+    subnets = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.53.{n}.0/24",
+                                 AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+               for n in (0, 1)]
+    with pytest.raises(ClientError, match="InvalidConfigurationRequest"):
+        boto3.client("elbv2").create_load_balancer(
+            Name="one-zone", Type="network",
+            SubnetMappings=[{"SubnetId": s} for s in subnets])

@@ -14,7 +14,9 @@ on every plan. Its check that a log target's bucket policy lets S3 logging write
 ``Principal.Service``, ``Action`` and ``Resource`` as single strings only, so a policy
 written with lists (as most are) is refused where AWS accepts it. ELBv2 drops a subnet
 mapping's addresses (a network load balancer's Elastic IP, private IPv4 or IPv6 address)
-and answers none in its AvailabilityZones, where AWS answers them as LoadBalancerAddresses.
+and answers none in its AvailabilityZones, where AWS answers them as LoadBalancerAddresses;
+and its CreateLoadBalancer takes two subnets of one zone, which AWS refuses (as moto's own
+SetSubnets does).
 These are fixed here, nothing else: everything else is moto as released.
 
 Run as ``python -m reconciler.aws.local_server -H 127.0.0.1 -p PORT`` (moto_server's
@@ -145,6 +147,15 @@ def _load_balancer_addresses() -> None:
         return answer
 
     def create_load_balancer(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from moto.elbv2.exceptions import ELBClientError
+
+        subnets = [*(kwargs.get("subnet_ids") or ()),
+                   *(m["SubnetId"] for m in kwargs.get("subnet_mappings") or ())]
+        zones = [getattr(self.ec2_backend.get_subnet(s), "availability_zone", s)
+                 for s in subnets]
+        if len(set(zones)) < len(zones):
+            raise ELBClientError("InvalidConfigurationRequest",
+                                 "More than 1 subnet cannot be specified for 1 availability zone")
         balancer = create(self, *args, **kwargs)
         balancer._addresses = addresses(kwargs.get("subnet_mappings"))
         return balancer
