@@ -104,6 +104,18 @@ def parameter_values(parameters: Any, account: dict[str, Any],
         named = _by_name(name, account) if decl.get("Type", "String") in (
             "String", "CommaDelimitedList") and "AllowedValues" not in decl else None
         values[name] = named if named is not None else _value(decl, account)
+    return _distinct_subnets(values, account)
+
+
+def _distinct_subnets(values: dict[str, str], account: dict[str, Any]) -> dict[str, str]:
+    """Parameters each taking one subnet (Subnet1, Subnet2) get different ones, as a user
+    gives them (a load balancer refuses two subnets of one zone)."""
+    subnets = account["subnets"]
+    # A list parameter named for one subnet (Subnet1: List<AWS::EC2::Subnet::Id>) too.
+    singles = [name for name, value in values.items() if value == subnets[0] or (
+        value == ",".join(subnets) and not name.lower().endswith(("s", "list")))]
+    for index, name in enumerate(singles):
+        values[name] = subnets[index % len(subnets)]
     return values
 
 

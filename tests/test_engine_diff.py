@@ -233,3 +233,13 @@ def test_unknown_values_show_as_pending() -> None:
 ])
 def test_same_scalar(a: Any, b: Any, equal: bool) -> None:
     assert same_scalar(a, b) is equal
+
+
+def test_an_enum_the_schema_marks_case_insensitive_is_compared_ignoring_case() -> None:
+    """AWS::EC2::EIP Domain is enumCaseInsensitive: a template's "VPC" is AWS's "vpc"."""
+    from reconciler.kinds.ec2_eip import Eip
+
+    differ = PropertyDiff(Eip)
+    assert differ.diff({"Domain": "VPC"}, {"Domain": "vpc"}) == []
+    assert [e.path for e in differ.diff({"Domain": "standard"}, {"Domain": "vpc"})] == \
+        ["/Domain"]

@@ -53,6 +53,7 @@ class Flags:
     exact: bool  # at or under an exact path or a policy: extra AWS keys are drift
     identifier: bool  # a resource reference, ARN or ID
     unordered: bool  # a list whose order carries no meaning
+    any_case: bool = False  # the schema's enumCaseInsensitive: "VPC" is AWS's "vpc"
 
 
 def generic(path: Any) -> Path:
@@ -81,6 +82,7 @@ class KindRules:
                 exact=in_policy or any(under(e, path) for e in self.exact),
                 identifier=any(matches(i, path) for i in self.identifiers),
                 unordered=in_policy or self.facts.unordered(path),
+                any_case="enumCaseInsensitive" in self.facts.node(path),
             )
         return found
 
@@ -122,6 +124,9 @@ class KindRules:
             return self._prepare_dict(desired, actual, path, loose, call, flags)
         if isinstance(desired, list):
             return self._prepare_list(desired, actual, path, loose, call, flags)
+        if flags.any_case and isinstance(desired, str) and isinstance(actual, str) \
+                and desired.lower() == actual.lower():
+            actual = desired
         if not loose or flags.identifier:
             return desired, actual
         return _spelled(desired), self._as_is(actual, path, loose)
