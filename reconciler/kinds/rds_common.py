@@ -72,6 +72,23 @@ def log_exports_change(declared: Any, actual: Any) -> dict[str, list[str]]:
     return {"EnableLogTypes": sorted(want - had), "DisableLogTypes": sorted(had - want)}
 
 
+def modify_arguments(values: Props, observed: Observation | None,
+                     ) -> tuple[dict[str, Any], Props]:
+    """What a ModifyDBCluster / ModifyDBInstance sends beyond the changed values: applied now,
+    log exports as a change set, AWS's consent to a new major version; and the values left
+    for the call to map."""
+    have = observed.properties if observed else {}
+    args: dict[str, Any] = {"ApplyImmediately": True}
+    values = dict(values)
+    if "EnableCloudwatchLogsExports" in values:
+        args["CloudwatchLogsExportConfiguration"] = log_exports_change(
+            values.pop("EnableCloudwatchLogsExports"), have.get("EnableCloudwatchLogsExports"))
+    if major_upgrade(values.get("EngineVersion"), have.get("EngineVersion"),
+                     have.get("Engine")):
+        args["AllowMajorVersionUpgrade"] = True
+    return args, values
+
+
 def same_version(declared: Any, actual: Any) -> bool:
     """A declared major or major.minor (``8.0``) is the version AWS picked within it."""
     return isinstance(declared, str) and isinstance(actual, str) and (
@@ -98,6 +115,12 @@ class RdsStatusKind(DeclaredKind):
         if str(observed.properties.get("Engine", "")).lower() == engine.lower():
             observed.properties["Engine"] = engine
         return observed
+
+    def delete(self, physical_id: str, desired: Props) -> None:
+        """The delete call, with DeleteAutomatedBackups where the template declares it."""
+        with self.gone_is_done():
+            self.invoke(self.delete_call, physical_id, {
+                k: v for k, v in desired.items() if k == "DeleteAutomatedBackups"})
 
     def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
         """As read, with a name RDS lowered and a version it completed spelled as declared."""

@@ -20,12 +20,7 @@ from typing import Any
 from reconciler.kinds.base import Observation, Props, is_intrinsic
 from reconciler.kinds.declared import Call
 from reconciler.kinds.listing import Listing
-from reconciler.kinds.rds_common import (
-    RdsStatusKind,
-    log_exports_change,
-    major_upgrade,
-    tags_by_arn,
-)
+from reconciler.kinds.rds_common import RdsStatusKind, modify_arguments, tags_by_arn
 
 _MODIFY = "modify_cluster"
 
@@ -88,24 +83,9 @@ class DBCluster(RdsStatusKind):
 
     def modify_cluster(self, physical_id: str, values: Props,
                        observed: Observation | None) -> dict[str, Any]:
-        """One ModifyDBCluster, applied now; a new major version needs AWS's consent flag,
-        log exports are a change set."""
-        have = observed.properties if observed else {}
-        args: dict[str, Any] = {"ApplyImmediately": True}
-        values = dict(values)
-        if "EnableCloudwatchLogsExports" in values:
-            args["CloudwatchLogsExportConfiguration"] = log_exports_change(
-                values.pop("EnableCloudwatchLogsExports"),
-                have.get("EnableCloudwatchLogsExports"))
-        if major_upgrade(values.get("EngineVersion"), have.get("EngineVersion"),
-                         have.get("Engine")):
-            args["AllowMajorVersionUpgrade"] = True
+        """One ModifyDBCluster (see ``rds_common.modify_arguments``)."""
+        args, values = modify_arguments(values, observed)
         return self.invoke(Call("ModifyDBCluster", args), physical_id, values)
-
-    def delete(self, physical_id: str, desired: Props) -> None:
-        with self.gone_is_done():
-            self.invoke(self.delete_call, physical_id, {
-                k: v for k, v in desired.items() if k == "DeleteAutomatedBackups"})
 
     def delete_with_snapshot(self, physical_id: str, desired: Props) -> None:
         """DeleteDBCluster keeping a final cluster snapshot ``<cluster>-final-<UTC time>``."""

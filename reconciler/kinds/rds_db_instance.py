@@ -26,12 +26,7 @@ from typing import Any
 from reconciler.kinds.base import Observation, Props
 from reconciler.kinds.declared import Call
 from reconciler.kinds.listing import Listing
-from reconciler.kinds.rds_common import (
-    RdsStatusKind,
-    log_exports_change,
-    major_upgrade,
-    tags_by_arn,
-)
+from reconciler.kinds.rds_common import RdsStatusKind, modify_arguments, tags_by_arn
 from reconciler.kinds.rds_db_instance_checks import problems
 
 _MODIFY = "modify_instance"
@@ -104,18 +99,8 @@ class DBInstance(RdsStatusKind):
 
     def modify_instance(self, physical_id: str, values: Props,
                         observed: Observation | None) -> dict[str, Any]:
-        """One ModifyDBInstance, applied now. Log exports are a change set (enable these,
-        disable those); a new major version needs AWS's consent flag."""
-        args: dict[str, Any] = {"ApplyImmediately": True}
-        have = observed.properties if observed else {}
-        values = dict(values)
-        if "EnableCloudwatchLogsExports" in values:
-            args["CloudwatchLogsExportConfiguration"] = log_exports_change(
-                values.pop("EnableCloudwatchLogsExports"),
-                have.get("EnableCloudwatchLogsExports"))
-        if major_upgrade(values.get("EngineVersion"), have.get("EngineVersion"),
-                         have.get("Engine")):
-            args["AllowMajorVersionUpgrade"] = True
+        """One ModifyDBInstance (see ``rds_common.modify_arguments``)."""
+        args, values = modify_arguments(values, observed)
         renames = {**_IN_VPC, "/Port": "DBPortNumber"}
         return self.invoke(Call("ModifyDBInstance", args, renames), physical_id, values)
 
@@ -131,11 +116,6 @@ class DBInstance(RdsStatusKind):
                                                   "FinalDBSnapshotIdentifier": final}),
                         physical_id, {k: v for k, v in desired.items()
                                       if k == "DeleteAutomatedBackups"})
-
-    def delete(self, physical_id: str, desired: Props) -> None:
-        with self.gone_is_done():
-            self.invoke(self.delete_call, physical_id, {
-                k: v for k, v in desired.items() if k == "DeleteAutomatedBackups"})
 
     @classmethod
     def validate(cls, props: Props) -> list[tuple[str, str]]:
