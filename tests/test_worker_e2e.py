@@ -250,3 +250,25 @@ def test_pending_resource_is_picked_up_within_the_pending_interval(
     # Each pending look was a reconcile of the pending resource's neighbourhood, not the tree.
     finished = [e for e in events if e["event"] == "reconcile finished"]
     assert finished[0]["full"] is True and all(e["full"] is False for e in finished[1:])
+
+
+def test_a_parameter_store_value_is_followed_at_each_full_run(
+        remote: Remote, workers: list[Worker], tmp_path: Path) -> None:
+    """An AWS::SSM::Parameter::Value parameter is read again at each full run, without a
+    new commit, as CloudFormation reads it at each stack operation; a value that cannot be
+    read leaves the last good one in force."""
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name="/e2e/versioning", Value="Enabled", Type="String")
+    remote.push({"desired/base.yaml": bucket("Base", "e2e-base", "!Ref Versioning").replace(
+        "    Resources:", "    Parameters:\n      Versioning: {Type: "
+        "\"AWS::SSM::Parameter::Value<String>\", Default: /e2e/versioning}\n    Resources:")},
+        "versioning from parameter store")
+    worker = start(workers, remote, tmp_path / "state", interval="2s")
+    wait_until(lambda: versioning("e2e-base") == "Enabled", 15, worker, "first apply")
+    ssm.put_parameter(Name="/e2e/versioning", Value="Suspended", Type="String",
+                      Overwrite=True)
+    wait_until(lambda: versioning("e2e-base") == "Suspended", 15, worker, "new value")
+    ssm.delete_parameter(Name="/e2e/versioning")
+    wait_until(lambda: worker.status().get("desired_errors"), 15, worker, "missing value")
+    assert "/e2e/versioning" in str(worker.status()["desired_errors"])
+    assert versioning("e2e-base") == "Suspended"  # the last good value stays in force

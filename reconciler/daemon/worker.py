@@ -66,6 +66,7 @@ class Worker:
         self._idle = threading.Event()
         self._idle.set()
         self._good: tuple[str, Template] | None = None  # the revision in force
+        self._good_path = Path()  # where its checkout is
         self._loaded: str | None = None  # newest revision loaded (valid or not)
         self._last_errors: list[str] = []
         self._full_due = True  # the next reconcile checks every resource
@@ -246,7 +247,7 @@ class Worker:
                           f"{type(exc).__name__}: {exc}"]
             self._invalid(revision, errors)
             return
-        self._good = (revision, template)
+        self._good, self._good_path = (revision, template), path
         self._last_errors = []
         self.notifications.revision_valid(revision)
         self.metrics.set_desired_valid(True)
@@ -300,6 +301,8 @@ class Worker:
         if self._good is None:
             self.log.warning("no valid revision yet; nothing to enforce")
             return
+        if full and self._good[1].parameter_store and self._good[0] == self._loaded:
+            self._load(self._good[0], self._good_path)  # Parameter Store values read again
         revision, template = self._good
         # Only declared resources: an event never makes a removed one's deletion run alone.
         due |= named & set(template.resources)

@@ -108,6 +108,7 @@ def load_tree(path: str | Path, parameters: Mapping[str, str],
                     warnings=_clear_text_secrets(resources, resolved.no_echo),
                     outputs=outputs,
                     mappings={name: table for name, table in mappings.items() if table},
+                    parameter_store=resolved.parameter_store,
                     imports=frozenset().union(*(
                         imported_names(scope, item) for item in (
                             *(d.properties for d in resources.values()),

@@ -84,6 +84,9 @@ class Template:
     # Export names this tree imports (Fn::ImportValue), recorded so that the exporting tree
     # cannot stop exporting one in use.
     imports: frozenset[str] = frozenset()
+    # Parameters whose values were read from Parameter Store: a worker loads the tree again
+    # for each full run, as CloudFormation reads them at each stack operation.
+    parameter_store: frozenset[str] = frozenset()
 
 
 class ResourceLookup:

@@ -38,6 +38,7 @@ class _Invalid(Exception):
 class ResolvedParameters:
     values: dict[str, Any]
     no_echo: frozenset[str]
+    parameter_store: frozenset[str] = frozenset()  # values read from Parameter Store
 
 
 def resolve_parameters(declared: Mapping[str, Declaration], overrides: Mapping[str, str],
@@ -67,7 +68,9 @@ def resolve_parameters(declared: Mapping[str, Declaration], overrides: Mapping[s
             values[name] = _typed(body, raw, origin, ssm)
         except _Invalid as problem:
             issues.append(Issue(decl.file, decl.line, f"parameter '{name}' {problem}"))
-    return ResolvedParameters(values, frozenset(no_echo)), issues
+    stored = frozenset(name for name, decl in declared.items() if isinstance(decl.body, dict)
+                       and ssm_value_type(str(decl.body.get("Type"))) is not None)
+    return ResolvedParameters(values, frozenset(no_echo), stored), issues
 
 
 def _check_declaration(body: Any) -> Mapping[str, Any]:
