@@ -255,3 +255,19 @@ def test_a_new_major_version_is_sent_with_the_consent_flag_stubbed() -> None:
         pg = Observation("w1", {"Engine": "postgres", "EngineVersion": "15.4"}, {}, {})
         kind.update("w1", {"EngineVersion": "15.7"}, pg, frozenset({"EngineVersion"}))
         stub.assert_no_pending_responses()
+
+
+def test_a_changed_master_password_is_written_again_masked(stack: Stack) -> None:
+    """AWS never shows it: the print of what was written tells a changed declaration."""
+    stack.write("db.yaml", MYSQL.format(policy="Delete", extra=""))
+    assert stack.apply().code == 0
+    assert stack.plan().code == 0
+    stack.write("db.yaml", MYSQL.format(policy="Delete", extra="").replace(
+        "password-123456", "password-rotated-1"))
+    changed = stack.plan()
+    assert changed.code == 2
+    assert changed.change("Db")["diff"] == [
+        {"path": "/MasterUserPassword", "old": "(sensitive value)", "new": "(sensitive value)"}]
+    assert "password-rotated-1" not in changed.out
+    assert stack.apply().code == 0
+    assert stack.plan().code == 0
