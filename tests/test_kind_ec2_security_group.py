@@ -440,3 +440,29 @@ def test_a_group_peer_with_its_owner_as_eks_templates_write_it(stack: Stack) -> 
             "SourceSecurityGroupOwnerId": "000000000000"})
     assert standalone is not None
     assert standalone.properties["SourceSecurityGroupOwnerId"] == account
+
+
+def test_a_prefix_list_rule_keeps_its_description_in_the_emulator(stack: Stack) -> None:
+    """As AWS answers it (reconciler/aws/local_server.py): moto as released drops a
+    prefix-list peer's description, which read as drift on every plan."""
+    stack.write("sg.yaml", """
+Resources:
+  Vpc:
+    Type: AWS::EC2::VPC
+    Properties: {CidrBlock: 10.44.0.0/16}
+  Web:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: from the CloudFront origin-facing prefix list
+      VpcId: !Ref Vpc
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 443, ToPort: 443, SourcePrefixListId: pl-3b927c52,
+           Description: HTTPS from CloudFront}
+""")
+    assert stack.apply().code == 0
+    group = stack.plan().change("Web")["physical_id"]
+    assert stack.plan().code == 0
+    (permission,) = boto3.client("ec2").describe_security_groups(
+        GroupIds=[group])["SecurityGroups"][0]["IpPermissions"]
+    assert permission["PrefixListIds"] == [{"PrefixListId": "pl-3b927c52",
+                                            "Description": "HTTPS from CloudFront"}]

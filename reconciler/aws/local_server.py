@@ -9,8 +9,8 @@ CreateSecurityGroup accepts a VPC that does not exist, where AWS answers
 InvalidVpcID.NotFound (the chaos suite found a group made in a VPC the emulator had just
 forgotten, which AWS refuses and the next run would have made right). And
 DescribeSecurityGroupRules leaves out the Description of a rule whose peer is a security
-group (AWS answers it for every rule), so such a rule's description would read as drift
-on every plan. Its check that a log target's bucket policy lets S3 logging write reads
+group or a prefix list (AWS answers it for every rule), so such a rule's description would
+read as drift on every plan. Its check that a log target's bucket policy lets S3 logging write reads
 ``Principal.Service``, ``Action`` and ``Resource`` as single strings only, so a policy
 written with lists (as most are) is refused where AWS accepts it. ELBv2 drops a subnet
 mapping's addresses (a network load balancer's Elastic IP, private IPv4 or IPv6 address)
@@ -94,11 +94,41 @@ def _security_groups_need_their_vpc() -> None:
 def _describe_group_rule_descriptions() -> None:
     from moto.ec2.models.security_groups import SecurityGroupRule
 
+    made = SecurityGroupRule.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        made(self, *args, **kwargs)
+        # moto keeps only a prefix-list peer's ID (argument 8), not its description.
+        peer = kwargs.get("prefix_list_id", args[7] if len(args) > 7 else None)
+        self._prefix_list_description = (peer or {}).get("Description")
+
     def description(self: Any) -> str | None:
         # moto keeps a group peer's description with the peer, not in ip_range.
-        return self.ip_range.get("Description") or self.source_group.get("Description")
+        return self.ip_range.get("Description") or self.source_group.get("Description") \
+            or getattr(self, "_prefix_list_description", None)
 
+    SecurityGroupRule.__init__ = init  # type: ignore[method-assign]
     SecurityGroupRule.description = property(description)  # type: ignore[method-assign,assignment]
+
+    from moto.ec2.models.security_groups import SecurityGroup
+
+    grouped = SecurityGroup._flattened_rules
+
+    def flattened(self: Any, rules: list[Any]) -> Any:
+        # DescribeSecurityGroups' permissions: a prefix-list peer with its description.
+        views = grouped(self, rules)
+        described = {(r.from_port, r.to_port, r.ip_protocol, r.prefix_list_id):
+                     getattr(r, "_prefix_list_description", None)
+                     for r in rules if r.prefix_list_id}
+        for view in views:
+            for peer in view.prefix_list_ids:
+                text = described.get((view.from_port, view.to_port, view.ip_protocol,
+                                      peer.get("PrefixListId")))
+                if text:
+                    peer["Description"] = text
+        return views
+
+    SecurityGroup._flattened_rules = flattened  # type: ignore[method-assign]
 
 
 def _log_target_policies_with_lists() -> None:
