@@ -8,7 +8,8 @@ Where moto differs from S3, Stubber (checked against the real S3 model) or the p
 mapping over an answer shaped as S3 gives it: moto records ``log-delivery-write`` as
 READ_ACP alone and ``public-read-write`` as READ alone, drops
 ``EventBridgeConfiguration`` and ``TargetObjectKeyFormat``, and answers 500 to a
-capitalized filter rule name.
+capitalized filter rule name. (Its replication rules' SourceSelectionCriteria, dropped by
+moto as released, are answered by the local emulator: reconciler/aws/local_server.py.)
 """
 
 from __future__ import annotations
@@ -304,6 +305,7 @@ Resources:
             Priority: 1
             Filter: {{Prefix: ""}}
             DeleteMarkerReplication: {{Status: Disabled}}
+            SourceSelectionCriteria: {{ReplicaModifications: {{Status: Enabled}}}}
             Destination: {{Bucket: !GetAtt Replica.Arn, StorageClass: STANDARD_IA}}
       WebsiteConfiguration:
         IndexDocument: index.html
@@ -346,6 +348,7 @@ def _replicate_to_glacier(s3: Any) -> None:
         "Role": _ROLE, "Rules": [{
             "ID": "everything", "Priority": 1, "Status": "Enabled", "Filter": {"Prefix": ""},
             "DeleteMarkerReplication": {"Status": "Disabled"},
+            "SourceSelectionCriteria": {"ReplicaModifications": {"Status": "Enabled"}},
             "Destination": {"Bucket": "arn:aws:s3:::settings-replica",
                             "StorageClass": "GLACIER"}}]})
 

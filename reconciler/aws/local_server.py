@@ -16,7 +16,9 @@ written with lists (as most are) is refused where AWS accepts it. ELBv2 drops a 
 mapping's addresses (a network load balancer's Elastic IP, private IPv4 or IPv6 address)
 and answers none in its AvailabilityZones, where AWS answers them as LoadBalancerAddresses;
 and its CreateLoadBalancer takes two subnets of one zone, which AWS refuses (as moto's own
-SetSubnets does).
+SetSubnets does). S3's GetBucketReplication answers each rule with a fixed Filter and
+DeleteMarkerReplication and without the rest of what was put (SourceSelectionCriteria,
+ExistingObjectReplication); AWS answers the rules as put.
 These are fixed here, nothing else: everything else is moto as released.
 
 Run as ``python -m reconciler.aws.local_server -H 127.0.0.1 -p PORT`` (moto_server's
@@ -204,6 +206,39 @@ def _load_balancer_addresses() -> None:
     backend._reconciler_addresses = True
 
 
+def _blanks(value: Any) -> Any:
+    """Parsed XML as put: an empty element (``<Prefix></Prefix>``) is the empty string."""
+    if isinstance(value, dict):
+        return {k: _blanks(v) for k, v in value.items()}
+    return "" if value is None else value
+
+
+def _replication_rules_as_put() -> None:
+    from moto.core.responses import ActionResult
+    from moto.s3.exceptions import ReplicationConfigurationNotFoundError
+    from moto.s3.responses import S3Response
+
+    kept = ("Filter", "DeleteMarkerReplication", "SourceSelectionCriteria",
+            "ExistingObjectReplication")
+
+    def get_bucket_replication(self: Any) -> Any:
+        # moto answers a fixed Filter and DeleteMarkerReplication and drops the rest of
+        # each rule (SourceSelectionCriteria...); AWS answers the rules as they were put.
+        self.data["Action"] = "GetBucketReplication"
+        replication = self.backend.get_bucket_replication(self.bucket_name)
+        if not replication:
+            raise ReplicationConfigurationNotFoundError(bucket_name=self.bucket_name)
+        rules = [{"ID": rule["ID"], "Priority": rule["Priority"], "Status": rule["Status"],
+                  "DeleteMarkerReplication": {"Status": "Disabled"},
+                  "Filter": {"Prefix": ""}, "Destination": rule["Destination"],
+                  **{key: _blanks(rule[key]) for key in kept if rule.get(key) is not None}}
+                 for rule in replication["Rule"]]
+        return self.serialized(ActionResult({"ReplicationConfiguration": {
+            "Role": replication["Role"], "Rules": rules}}))
+
+    S3Response.get_bucket_replication = get_bucket_replication  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto.server import main as moto_main
 
@@ -212,6 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     _describe_group_rule_descriptions()
     _log_target_policies_with_lists()
     _load_balancer_addresses()
+    _replication_rules_as_put()
     moto_main(argv)
 
 
