@@ -56,6 +56,29 @@ def test_a_minimal_config_is_clean_over_cloudfronts_defaults(stack: Stack) -> No
     assert len(_leaves(config)) > 40  # what the template did not declare
 
 
+def test_an_s3_origin_identity_and_edge_functions_read_back_in_the_emulator(
+        stack: Stack) -> None:
+    """As CloudFront answers them (reconciler/aws/local_server.py): moto as released drops
+    an S3 origin's access identity and the behaviour's Lambda@Edge associations."""
+    edge = "arn:aws:lambda:us-east-1:123456789012:function:headers:1"
+    stack.write("cdn.yaml", MINIMAL.replace(
+        "          CachePolicyId: 4135ea2d-6df8-44a3-9df3-4b5a84be39ad\n",
+        "          CachePolicyId: 4135ea2d-6df8-44a3-9df3-4b5a84be39ad\n"
+        "          LambdaFunctionAssociations:\n"
+        f"            - {{EventType: viewer-response, LambdaFunctionARN: '{edge}'}}\n"
+    ).replace("CustomOriginConfig: {OriginProtocolPolicy: https-only}}",
+              "CustomOriginConfig: {OriginProtocolPolicy: https-only}}\n"
+              "          - {Id: files, DomainName: files.s3.amazonaws.com, S3OriginConfig:\n"
+              "             {OriginAccessIdentity: origin-access-identity/cloudfront/E1X}}"))
+    change = _converged(stack)
+    config = boto3.client("cloudfront").get_distribution_config(
+        Id=change["physical_id"])["DistributionConfig"]
+    assert config["Origins"]["Items"][1]["S3OriginConfig"] == {
+        "OriginAccessIdentity": "origin-access-identity/cloudfront/E1X"}
+    assert config["DefaultCacheBehavior"]["LambdaFunctionAssociations"]["Items"][0][
+        "LambdaFunctionARN"] == edge
+
+
 def test_a_behaviour_changed_out_of_band_is_drift_and_the_rest_is_kept(stack: Stack) -> None:
     stack.write("cdn.yaml", MINIMAL)
     distribution = _converged(stack)["physical_id"]

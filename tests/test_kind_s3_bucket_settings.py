@@ -5,8 +5,9 @@ CorsConfiguration. Each is set, planned clean, changed out of band with plain bo
 found as drift at exactly its path, fixed by apply and clean again (moto over HTTP).
 
 Where moto differs from S3, Stubber (checked against the real S3 model) or the pure
-mapping over an answer shaped as S3 gives it: moto records ``log-delivery-write`` as
-READ_ACP alone and ``public-read-write`` as READ alone, drops
+mapping over an answer shaped as S3 gives it: moto as released answers
+``log-delivery-write`` as READ_ACP alone and ``public-read-write`` as READ alone (the
+local emulator answers every permission, as S3 does: tested below), drops
 ``EventBridgeConfiguration`` and ``TargetObjectKeyFormat``, and answers 500 to a
 capitalized filter rule name. (Its replication rules' SourceSelectionCriteria, dropped by
 moto as released, are answered by the local emulator: reconciler/aws/local_server.py.)
@@ -471,3 +472,23 @@ def test_undeclared_settings_are_not_drift(clients: AwsClients) -> None:
     assert observed == Observation("settings-bare", {"BucketName": "settings-bare"},
                                    observed.tags if observed else None,
                                    observed.attributes if observed else {})
+
+
+def test_a_canned_acl_reads_back_with_every_grant_in_the_emulator(stack: Stack) -> None:
+    """reconciler/aws/local_server.py: one grant per grantee and permission, as S3 answers."""
+    stack.write("logs.yaml", """
+Resources:
+  Logs:
+    Type: AWS::S3::Bucket
+    DeletionPolicy: Delete
+    Properties:
+      BucketName: settings-acl-logs
+      OwnershipControls: {Rules: [{ObjectOwnership: ObjectWriter}]}
+      AccessControl: LogDeliveryWrite
+""")
+    applied = stack.apply()
+    assert applied.code == 0, applied.out + applied.err
+    assert stack.plan().code == 0
+    grants = boto3.client("s3").get_bucket_acl(Bucket="settings-acl-logs")["Grants"]
+    assert sorted(g["Permission"] for g in grants
+                  if g["Grantee"].get("URI") == GROUPS + "s3/LogDelivery") == ["READ_ACP", "WRITE"]

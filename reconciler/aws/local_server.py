@@ -18,7 +18,9 @@ and answers none in its AvailabilityZones, where AWS answers them as LoadBalance
 and its CreateLoadBalancer takes two subnets of one zone, which AWS refuses (as moto's own
 SetSubnets does). S3's GetBucketReplication answers each rule with a fixed Filter and
 DeleteMarkerReplication and without the rest of what was put (SourceSelectionCriteria,
-ExistingObjectReplication); AWS answers the rules as put.
+ExistingObjectReplication); AWS answers the rules as put. And its ACL answers name a
+grant's first permission only (a canned ``log-delivery-write`` reads as READ_ACP alone),
+where S3 answers one grant per grantee and permission.
 These are fixed here, nothing else: everything else is moto as released.
 
 Run as ``python -m reconciler.aws.local_server -H 127.0.0.1 -p PORT`` (moto_server's
@@ -239,6 +241,48 @@ def _replication_rules_as_put() -> None:
     S3Response.get_bucket_replication = get_bucket_replication  # type: ignore[method-assign]
 
 
+def _acl_grant_per_permission() -> None:
+    from moto.s3.responses import S3Response
+
+    answer = S3Response._acl_to_dict
+
+    def acl_to_dict(acl: Any) -> dict[str, Any]:
+        # moto answers a grant's first permission only (log-delivery-write as READ_ACP
+        # alone); S3 answers one grant per grantee and permission.
+        return {**answer(acl), "Grants": [
+            {"Grantee": {"Type": grantee.type, "URI": grantee.uri or None,
+                         "ID": grantee.id or None,
+                         "DisplayName": grantee.display_name or None},
+             "Permission": permission}
+            for grant in acl.grants for grantee in grant.grantees
+            for permission in grant.permissions]}
+
+    S3Response._acl_to_dict = staticmethod(acl_to_dict)  # type: ignore[method-assign,assignment]
+
+
+def _cloudfront_origins_and_associations() -> None:
+    from moto.cloudfront import models
+
+    origin_init = models.Origin.__init__
+    behaviour_init = models.DefaultCacheBehaviour.__init__
+
+    def origin(self: Any, config: dict[str, Any]) -> None:
+        origin_init(self, config)
+        # moto keeps an S3 origin's access identity but answers no S3OriginConfig.
+        if "S3OriginConfig" in config:
+            self.s3_origin_config = {"OriginAccessIdentity": self.s3_access_identity}
+
+    def behaviour(self: Any, config: dict[str, Any]) -> None:
+        behaviour_init(self, config)
+        # moto answers no Lambda@Edge associations, whatever was put.
+        associations = config.get("LambdaFunctionAssociations")
+        if isinstance(associations, dict) and associations.get("Quantity"):
+            self.lambda_function_associations = associations
+
+    models.Origin.__init__ = origin  # type: ignore[method-assign]
+    models.DefaultCacheBehaviour.__init__ = behaviour  # type: ignore[method-assign]
+
+
 def main(argv: list[str] | None = None) -> None:
     from moto.server import main as moto_main
 
@@ -248,6 +292,8 @@ def main(argv: list[str] | None = None) -> None:
     _log_target_policies_with_lists()
     _load_balancer_addresses()
     _replication_rules_as_put()
+    _acl_grant_per_permission()
+    _cloudfront_origins_and_associations()
     moto_main(argv)
 
 
