@@ -4,6 +4,8 @@ reverse dependency order, and AWS's dependency violations failing one resource a
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 from botocore.exceptions import ClientError
@@ -113,3 +115,21 @@ def test_an_interface_endpoints_security_groups_are_an_exact_set(stack: Stack) -
     assert stack.apply(f"--parameter=Group={first}").code == 0
     groups = ec2.describe_vpc_endpoints(VpcEndpointIds=[endpoint])["VpcEndpoints"][0]["Groups"]
     assert [g["GroupId"] for g in groups] == [first]
+
+
+def test_a_vpcs_default_group_is_read_once_per_vpc(clients: Any,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """It never changes for the VPC's life: a worker's every cycle does not ask again."""
+    from reconciler.kinds.ec2_vpc import Vpc
+
+    vpc = boto3.client("ec2").create_vpc(CidrBlock="10.47.0.0/16")["Vpc"]["VpcId"]
+    kind = Vpc(clients)
+    ec2 = kind.client
+    asked: list[object] = []
+    describe = ec2.describe_security_groups
+    monkeypatch.setattr(ec2, "describe_security_groups",
+                        lambda **kw: asked.append(kw) or describe(**kw))
+    seen = [kind.observe(vpc, {}) for _ in range(3)]
+    groups = {o.attributes.get("DefaultSecurityGroup") for o in seen if o is not None}
+    assert len(groups) == 1 and next(iter(groups)).startswith("sg-")
+    assert len(asked) == 1

@@ -1,10 +1,11 @@
 """AWS::EC2::VPC: the network, its CIDR block, tenancy and DNS attributes.
 
 A no-drift observe costs DescribeVpcs (tags included), plus one DescribeVpcAttribute per
-declared DNS attribute, plus one DescribeSecurityGroups for the ``DefaultSecurityGroup``
-attribute (the group EC2 makes with the VPC, which templates often give to a function or
-a load balancer). CreateVpc takes no idempotency token: a lost reply is found by
-the ownership tags the create call itself sets.
+declared DNS attribute. The ``DefaultSecurityGroup`` attribute (the group EC2 makes with
+the VPC, which templates often give to a function or a load balancer) costs one
+DescribeSecurityGroups the first time a VPC is seen: it never changes for the VPC's life,
+so the kind (one per worker) remembers it. CreateVpc takes no idempotency token: a lost
+reply is found by the ownership tags the create call itself sets.
 """
 
 from __future__ import annotations
@@ -52,14 +53,22 @@ class Vpc(DeclaredKind):
         "Ipv6CidrBlocks": "Ipv6CidrBlockAssociationSet[].Ipv6CidrBlock",
     }
 
+    def __init__(self, aws: Any):
+        super().__init__(aws)
+        self._default_groups: dict[str, str] = {}  # VPC ID -> its default group's ID
+
     def attributes_from(self, resource: dict[str, Any], physical_id: str) -> dict[str, Any]:
         out = super().attributes_from(resource, physical_id)
-        groups = self.client.describe_security_groups(Filters=[
-            {"Name": "vpc-id", "Values": [physical_id]},
-            {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
-        if groups:
-            out["DefaultSecurityGroup"] = groups[0]["GroupId"]
+        if physical_id not in self._default_groups:
+            groups = self.client.describe_security_groups(Filters=[
+                {"Name": "vpc-id", "Values": [physical_id]},
+                {"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
+            if groups:
+                self._default_groups[physical_id] = str(groups[0]["GroupId"])
+        if physical_id in self._default_groups:
+            out["DefaultSecurityGroup"] = self._default_groups[physical_id]
         return out
+
 
 def default_vpc_ids(client: Any) -> set[str]:
     """The region's default VPC (AWS made it, and what comes with it): never imported."""
