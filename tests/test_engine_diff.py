@@ -243,3 +243,14 @@ def test_an_enum_the_schema_marks_case_insensitive_is_compared_ignoring_case() -
     assert differ.diff({"Domain": "VPC"}, {"Domain": "vpc"}) == []
     assert [e.path for e in differ.diff({"Domain": "standard"}, {"Domain": "vpc"})] == \
         ["/Domain"]
+
+
+def test_a_kinds_any_case_paths_compare_ignoring_case() -> None:
+    """RDS keeps engine names in lower case (DBInstance.any_case_paths), other values as they
+    are."""
+    from reconciler.kinds.rds_db_instance import DBInstance
+
+    differ = PropertyDiff(DBInstance)
+    assert differ.diff({"Engine": "MySQL"}, {"Engine": "mysql"}) == []
+    assert [e.path for e in differ.diff({"Engine": "MySQL", "DBName": "Orders"},
+                                        {"Engine": "mysql", "DBName": "orders"})] == ["/DBName"]

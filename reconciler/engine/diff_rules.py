@@ -53,7 +53,7 @@ class Flags:
     exact: bool  # at or under an exact path or a policy: extra AWS keys are drift
     identifier: bool  # a resource reference, ARN or ID
     unordered: bool  # a list whose order carries no meaning
-    any_case: bool = False  # the schema's enumCaseInsensitive: "VPC" is AWS's "vpc"
+    any_case: bool = False  # enumCaseInsensitive, or the kind's: "VPC" is AWS's "vpc"
 
 
 def generic(path: Any) -> Path:
@@ -70,6 +70,7 @@ class KindRules:
         self.exact = [split_pointer(p) for p in kind.exact_paths]
         self.policies = [split_pointer(p) for p in kind.policy_paths]
         self.identifiers = [split_pointer(p) for p in kind.identifier_paths]
+        self.any_case = [split_pointer(p) for p in kind.any_case_paths]
         self._flags: dict[Path, Flags] = {}
 
     def flags(self, path: Path) -> Flags:
@@ -82,7 +83,8 @@ class KindRules:
                 exact=in_policy or any(under(e, path) for e in self.exact),
                 identifier=any(matches(i, path) for i in self.identifiers),
                 unordered=in_policy or self.facts.unordered(path),
-                any_case="enumCaseInsensitive" in self.facts.node(path),
+                any_case="enumCaseInsensitive" in self.facts.node(path)
+                or any(matches(a, path) for a in self.any_case),
             )
         return found
 

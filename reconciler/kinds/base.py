@@ -120,6 +120,9 @@ class Kind:
     policy_paths: ClassVar[frozenset[str]] = frozenset()
     # JSON pointers holding a resource reference that may be written as ARN or ID.
     identifier_paths: ClassVar[frozenset[str]] = frozenset()
+    # JSON pointers of names AWS keeps in its own case (RDS lowers ``MySQL``), beyond the
+    # schema's enumCaseInsensitive: compared ignoring case.
+    any_case_paths: ClassVar[frozenset[str]] = frozenset()
     # Create-only in the schema, yet the API changes them in place (no replacement needed).
     in_place: ClassVar[frozenset[str]] = frozenset()
     # Fn::GetAtt names CloudFormation documents beyond the schema's read-only properties.

@@ -101,23 +101,14 @@ class RdsStatusKind(DeclaredKind):
     status_member: ClassVar[str] = "Status"
     # JMESPath to the resource in the modify call's answer ("DBCluster").
     modified_result: ClassVar[str] = ""
-    # Names RDS keeps in lower case (an engine ``MySQL`` is answered ``mysql``).
-    case_insensitive: ClassVar[frozenset[str]] = frozenset()
-    # AWS never shows a master password: a changed declaration is written again
-    # (engine/written.py compares prints of what was written).
-    compare_written = frozenset({"MasterUserPassword"})
-
     def create(self, desired: Props, tags: dict[str, str], token: str | None = None,
                ) -> Observation:
         """Sent with the engine in the lower case RDS keeps it in (AWS takes ``MySQL`` too;
-        the local server does not), read back as declared."""
+        the local server does not); compared ignoring case (``any_case_paths``)."""
         engine = desired.get("Engine")
-        if not isinstance(engine, str) or engine == engine.lower():
-            return super().create(desired, tags, token)
-        observed = super().create({**desired, "Engine": engine.lower()}, tags, token)
-        if str(observed.properties.get("Engine", "")).lower() == engine.lower():
-            observed.properties["Engine"] = engine
-        return observed
+        if isinstance(engine, str):
+            desired = {**desired, "Engine": engine.lower()}
+        return super().create(desired, tags, token)
 
     def delete(self, physical_id: str, desired: Props) -> None:
         """The delete call, with DeleteAutomatedBackups where the template declares it."""
@@ -126,12 +117,8 @@ class RdsStatusKind(DeclaredKind):
                 k: v for k, v in desired.items() if k == "DeleteAutomatedBackups"})
 
     def properties_from(self, resource: dict[str, Any], desired: Props) -> Props:
-        """As read, with a name RDS lowered and a version it completed spelled as declared."""
+        """As read, with a version AWS completed (``8.0`` as ``8.0.35``) spelled as declared."""
         props = super().properties_from(resource, desired)
-        for key in self.case_insensitive & set(desired) & set(props):
-            have, want = props[key], desired[key]
-            if isinstance(have, str) and isinstance(want, str) and have.lower() == want.lower():
-                props[key] = want
         if same_version(desired.get("EngineVersion"), props.get("EngineVersion")):
             props["EngineVersion"] = desired["EngineVersion"]
         return props

@@ -4,9 +4,10 @@ A no-drift observe costs one DescribeDBClusters (tags included). The cluster is 
 its identifier, so a lost CreateDBCluster reply (no idempotency token) is found by name.
 Pending while its Status is creating, modifying, backing-up, ... (see ``rds_common``);
 changes go in one ModifyDBCluster with ApplyImmediately. ``MasterUserPassword`` is a
-write-only credential: sent at create (and by an update of another property, never
-compared). Data-bearing: removed from the tree it is orphaned (DeletionPolicy Retain)
-unless the policy says Delete, or Snapshot: deleted after a final cluster snapshot.
+write-only credential: sent at create, and again when its declaration changes (compared
+with a salted print of what was written, never with AWS). Data-bearing: removed from the
+tree it is orphaned (DeletionPolicy Retain) unless the policy says Delete, or Snapshot:
+deleted after a final cluster snapshot.
 ``SnapshotIdentifier`` restores a cluster snapshot (RestoreDBClusterFromSnapshot; sent
 once, write-only as in CloudFormation); what the restore does not take follows in a
 ModifyDBCluster. ``EngineMode: serverless`` is Aurora Serverless v1 (``ScalingConfiguration``).
@@ -41,8 +42,11 @@ class DBCluster(RdsStatusKind):
     })
     # ModifyDBCluster takes neither (CloudFormation replaces the cluster).
     replace_on = frozenset({"Engine", "MasterUsername"})
-    case_insensitive = frozenset({"Engine", "DBSubnetGroupName", "DBClusterParameterGroupName",
-                                  "EngineMode"})
+    # Names RDS keeps in lower case: compared ignoring case.
+    any_case_paths = frozenset({"/Engine", "/DBSubnetGroupName",
+                                "/DBClusterParameterGroupName", "/EngineMode"})
+    # AWS never shows a master password: a changed declaration is written again.
+    compare_written = frozenset({"MasterUserPassword"})
     identifier_paths = frozenset({"/KmsKeyId"})
     data_bearing = True
     supports_snapshot = True

@@ -59,8 +59,11 @@ class DBInstance(RdsStatusKind):
     replace_on = frozenset({"Engine", "AvailabilityZone"})
     identifier_paths = frozenset({"/PerformanceInsightsKMSKeyId", "/KmsKeyId",
                                   "/MonitoringRoleArn"})
-    case_insensitive = frozenset({"Engine", "DBSubnetGroupName", "DBParameterGroupName",
-                                  "OptionGroupName", "LicenseModel"})
+    # Names RDS keeps in lower case: compared ignoring case.
+    any_case_paths = frozenset({"/Engine", "/DBSubnetGroupName", "/DBParameterGroupName",
+                                "/OptionGroupName", "/LicenseModel"})
+    # AWS never shows a master password: a changed declaration is written again.
+    compare_written = frozenset({"MasterUserPassword"})
     data_bearing = True
     supports_snapshot = True
 
