@@ -43,8 +43,6 @@ def _refuse_dropping_exports_in_use(store: Store, outputs: dict[str, Any]) -> No
             "refuses to delete an export in use); nothing was applied")
 
 
-
-
 def holds_of(plan: Plan) -> dict[str, tuple[float, str]]:
     """Changes a TransientError deferred, with their retry times, to pass to the next run."""
     return {c.resource: (c.not_before, c.pending or "retry") for c in plan.pending
