@@ -22,13 +22,13 @@ POLICY_VERSION = "2012-10-17"
 ALWAYS = ("sts:GetCallerIdentity", "cloudtrail:LookupEvents", "tag:GetResources")
 # Intrinsic functions whose value is read from AWS (runtime.PseudoParameters).
 # Dynamic references read their values at apply (decrypting with the key that protects them).
+# Rule functions reading what a parameter names (aws.parameter_attributes).
+_RULE_READS = ("ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
+               "ec2:DescribeNetworkAcls")
 FUNCTION_ACTIONS = {
     "Fn::GetAZs": ("ec2:DescribeAvailabilityZones",),
-    # Rule functions reading what a parameter names (aws.parameter_attributes).
-    "Fn::ValueOf": ("ec2:DescribeVpcs", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeNetworkAcls"),
-    "Fn::ValueOfAll": ("ec2:DescribeVpcs", "ec2:DescribeSubnets",
-                       "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls"),
+    "Fn::ValueOf": _RULE_READS,
+    "Fn::ValueOfAll": _RULE_READS,
     "{{resolve:secretsmanager}}": ("secretsmanager:GetSecretValue", "kms:Decrypt"),
     "{{resolve:ssm}}": ("ssm:GetParameter",),
     "{{resolve:ssm-secure}}": ("ssm:GetParameter", "kms:Decrypt"),
